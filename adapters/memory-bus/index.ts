@@ -1,0 +1,7 @@
+/** The embedded in-memory event bus. */
+export {
+  type BusListener,
+  DEFAULT_MAX_EVENTS,
+  MemoryEventBus,
+  type MemoryEventBusOptions,
+} from './bus.ts'

@@ -1,0 +1,190 @@
+/**
+ * Publishing a directory atomically, the way Kubernetes' AtomicWriter does: write the
+ * complete content into a fresh directory, then swap a symlink to it with `rename()`,
+ * which replaces the old link in one step. A reader resolving the link sees the old
+ * binding or the new one, never a mix and never a half-written file.
+ */
+import { randomBytes } from 'node:crypto'
+import { chmod, lstat, mkdir, open, readlink, rename, rm, symlink, unlink } from 'node:fs/promises'
+import { dirname, join, relative, resolve } from 'node:path'
+import { isOwnVersionDir, VERSION_SEPARATOR } from './layout.ts'
+
+const DIRECTORY_MODE = 0o700
+const FILE_MODE = 0o600
+
+function randomSuffix(): string {
+  return randomBytes(8).toString('hex')
+}
+
+/**
+ * Creates `dir` (and missing parents) and sets it to 0700 — the mode is set explicitly
+ * because mkdir's is filtered by the umask. `chmodExisting` also tightens a directory
+ * that already existed (ours); the root, which may be shared, is left as it is.
+ */
+export async function ensureDirectory(dir: string, chmodExisting: boolean): Promise<void> {
+  const created = await mkdir(dir, { recursive: true, mode: DIRECTORY_MODE })
+  if (created === undefined && !chmodExisting) return
+  await chmod(dir, DIRECTORY_MODE)
+}
+
+/** fsync a directory so a rename or a new file in it survives a crash. */
+async function syncDirectory(dir: string): Promise<void> {
+  // Windows cannot open a directory for fsync; its renames are durable on their own.
+  if (process.platform === 'win32') return
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Writes `files` into a new directory `<dataDir>/<name>+<random>` (0700, files 0600,
+ * each fsynced) and returns its path. Nothing points at it yet.
+ */
+export async function writeVersionDir(
+  dataDir: string,
+  name: string,
+  files: ReadonlyMap<string, string>,
+): Promise<string> {
+  const dir = join(dataDir, `${name}${VERSION_SEPARATOR}${randomSuffix()}`)
+  await mkdir(dir, { mode: DIRECTORY_MODE })
+  try {
+    await chmod(dir, DIRECTORY_MODE)
+    for (const [file, content] of files) {
+      const handle = await open(join(dir, file), 'wx', FILE_MODE)
+      try {
+        await handle.chmod(FILE_MODE)
+        await handle.writeFile(content, 'utf8')
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+    }
+    await syncDirectory(dir)
+    return dir
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true })
+    throw error
+  }
+}
+
+/**
+ * Points `<linkDir>/<name>` at `versionDir`. The new link is made under a temporary
+ * name in `dataDir` (never in the directory readers list) and renamed over the old one.
+ *
+ * The version it replaces is kept until the next swap, tracked by the link
+ * `<dataDir>/<name>+previous`: a reader that resolved the old link a moment before the
+ * swap still finds it whole (deleting it at once would let such a reader list a
+ * half-deleted directory). The one before that is deleted.
+ *
+ * A real directory at `<linkDir>/<name>` (written by an older sink) is first moved into
+ * `dataDir` and deleted after the swap; in between, the name is briefly absent — a
+ * reader may miss the binding for that instant, but never sees half of it.
+ */
+export async function swapLink(
+  linkDir: string,
+  dataDir: string,
+  name: string,
+  versionDir: string,
+): Promise<void> {
+  const replaced = await detach(linkDir, dataDir, name, false)
+  // Relative, so the root can be moved or mounted elsewhere (a container volume).
+  await replaceLink(dataDir, join(linkDir, name), relative(linkDir, versionDir))
+  await syncDirectory(linkDir)
+  if (replaced.kind === 'legacy') await rm(replaced.dir, { recursive: true, force: true })
+  if (replaced.kind !== 'link' || replaced.dir === undefined) return
+  const previousLink = previousLinkOf(dataDir, name)
+  const older = await ownTarget(previousLink, dataDir, name)
+  await replaceLink(dataDir, previousLink, relative(dataDir, replaced.dir))
+  if (older !== undefined && older !== replaced.dir && older !== resolve(versionDir)) {
+    await rm(older, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Deletes `<linkDir>/<name>`, the versioned directory behind it and the kept previous
+ * one. A missing name is a no-op.
+ */
+export async function removeLink(linkDir: string, dataDir: string, name: string): Promise<void> {
+  const removed = await detach(linkDir, dataDir, name, true)
+  if (removed.kind !== 'missing') await syncDirectory(linkDir)
+  const previousLink = previousLinkOf(dataDir, name)
+  const older = await ownTarget(previousLink, dataDir, name)
+  await unlink(previousLink).catch(ignoreMissing)
+  for (const dir of [removed.kind === 'missing' ? undefined : removed.dir, older]) {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  }
+}
+
+function previousLinkOf(dataDir: string, name: string): string {
+  return join(dataDir, `${name}${VERSION_SEPARATOR}previous`)
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error
+}
+
+/** Creates or replaces the symlink `path` in one step: a temporary link, renamed over it. */
+async function replaceLink(dataDir: string, path: string, target: string): Promise<void> {
+  const temporary = join(dataDir, `.link${VERSION_SEPARATOR}${randomSuffix()}`)
+  await symlink(target, temporary)
+  try {
+    await rename(temporary, path)
+  } catch (error) {
+    await unlink(temporary).catch(() => {})
+    throw error
+  }
+}
+
+/** The versioned directory of `name` that the link `path` points at, if it is ours. */
+async function ownTarget(path: string, dataDir: string, name: string): Promise<string | undefined> {
+  let target: string
+  try {
+    target = resolve(dirname(path), await readlink(path))
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'EINVAL' || code === 'ENOTDIR') return undefined
+    throw error
+  }
+  return isOwnVersionDir(dataDir, name, target) ? target : undefined
+}
+
+/** What was at a binding's name before it was replaced or removed. */
+type Detached =
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'link'; readonly dir: string | undefined }
+  | { readonly kind: 'legacy'; readonly dir: string }
+  | { readonly kind: 'file'; readonly dir?: undefined }
+
+/**
+ * Looks at what is at `<linkDir>/<name>`: our link (and the versioned directory behind
+ * it, when it is ours to delete), a real directory — moved out of the readers' listing
+ * at once — or a stray file. `unlinkLink` removes a link or file too (for `remove`;
+ * `swapLink` lets its rename replace them in one step).
+ */
+async function detach(
+  linkDir: string,
+  dataDir: string,
+  name: string,
+  unlinkLink: boolean,
+): Promise<Detached> {
+  const linkPath = join(linkDir, name)
+  let stats: Awaited<ReturnType<typeof lstat>>
+  try {
+    stats = await lstat(linkPath)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' }
+    throw error
+  }
+  if (stats.isDirectory()) {
+    const aside = join(dataDir, `${name}${VERSION_SEPARATOR}legacy-${randomSuffix()}`)
+    await rename(linkPath, aside)
+    return { kind: 'legacy', dir: aside }
+  }
+  const dir = stats.isSymbolicLink() ? await ownTarget(linkPath, dataDir, name) : undefined
+  if (unlinkLink) await unlink(linkPath)
+  return stats.isSymbolicLink() ? { kind: 'link', dir } : { kind: 'file' }
+}

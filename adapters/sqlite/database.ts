@@ -1,0 +1,155 @@
+/**
+ * Opening `node:sqlite` databases under CAPBROKER_HOME, transactions, and the one place
+ * where SQLite's native errors become BrokerErrors. Shared by the state store and the
+ * local secret store, which both keep a file in the same home directory.
+ */
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import {
+  BrokerError,
+  InvalidConfigError,
+  toBrokerError,
+  UnavailableError,
+} from '../../broker/errors.ts'
+
+/** How long a connection waits for another process's write lock before giving up. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5_000
+
+/** Options for {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  /** Wait this long for a lock held by another connection (CLI vs server); default 5 s. */
+  readonly busyTimeoutMs?: number
+}
+
+/**
+ * Makes sure `home` is a directory, creating it (and its parents) with mode 0700 when
+ * missing. An existing directory keeps its mode: it may be shared on purpose.
+ *
+ * @throws InvalidConfigError when `home` exists but is not a directory, or cannot be created.
+ */
+export function ensureHome(home: string): void {
+  let isDirectory: boolean | undefined
+  try {
+    isDirectory = statSync(home).isDirectory()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new InvalidConfigError(`capbroker home ${home} cannot be read`, { cause: error })
+    }
+  }
+  if (isDirectory === false) {
+    throw new InvalidConfigError(`capbroker home ${home} exists but is not a directory`)
+  }
+  if (isDirectory === true) return
+  try {
+    mkdirSync(home, { recursive: true, mode: 0o700 })
+    // mkdir's mode is filtered by the umask; the home holds key material, so set it exactly.
+    chmodSync(home, 0o700)
+  } catch (error) {
+    throw new InvalidConfigError(`capbroker home ${home} cannot be created`, { cause: error })
+  }
+}
+
+/**
+ * Opens (creating when missing) `<home>/<file>` in WAL mode with a busy timeout, so the
+ * CLI and the server can use one database at the same time: WAL readers never wait for
+ * a writer, and writers queue for up to the busy timeout. A new database file gets mode
+ * 0600; SQLite gives its `-wal` and `-shm` files the same mode.
+ *
+ * @throws InvalidConfigError when the home is not a usable directory or the file is not a database.
+ */
+export function openDatabase(
+  home: string,
+  file: string,
+  options: OpenDatabaseOptions = {},
+): DatabaseSync {
+  ensureHome(home)
+  const path = join(home, file)
+  const isNew = !existsSync(path)
+  let db: DatabaseSync | undefined
+  try {
+    db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS })
+    if (isNew) chmodSync(path, 0o600)
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL')
+    return db
+  } catch (error) {
+    db?.close()
+    const mapped = toStoreError(error, `database ${path}`)
+    if (mapped instanceof InvalidConfigError) throw mapped
+    throw new InvalidConfigError(`database ${path} cannot be opened`, { cause: error })
+  }
+}
+
+/**
+ * Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back when it throws. IMMEDIATE
+ * takes the write lock up front, so a read-then-write inside `body` cannot be raced by
+ * another connection (that is what makes `claim` and "write only when changed" atomic).
+ */
+export function immediateTransaction<T>(db: DatabaseSync, body: () => T): T {
+  db.exec('BEGIN IMMEDIATE')
+  try {
+    const result = body()
+    db.exec('COMMIT')
+    return result
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK')
+    throw error
+  }
+}
+
+/** SQLite primary result codes (the low byte of an extended code) we treat specially. */
+const SQLITE = {
+  PERM: 3,
+  BUSY: 5,
+  LOCKED: 6,
+  READONLY: 8,
+  IOERR: 10,
+  CORRUPT: 11,
+  FULL: 13,
+  CANTOPEN: 14,
+  PROTOCOL: 15,
+  NOTADB: 26,
+} as const
+
+/**
+ * Maps a thrown SQLite (or other) error to a BrokerError. SQLite's messages name the
+ * problem, never a bound parameter, but we still write our own message and keep the
+ * native error as `cause` only.
+ *
+ * @param context what was being done, e.g. `local store /home/x/.capbroker: read "apps/a"`.
+ */
+export function toStoreError(error: unknown, context: string): BrokerError {
+  if (error instanceof BrokerError) return error
+  const native = error as { code?: unknown; errcode?: unknown }
+  if (native?.code === 'ERR_INVALID_STATE') {
+    return new BrokerError('INTERNAL', `${context}: the database is closed`, { cause: error })
+  }
+  if (native?.code !== 'ERR_SQLITE_ERROR' || typeof native.errcode !== 'number') {
+    return toBrokerError(error, context)
+  }
+  switch (native.errcode & 0xff) {
+    case SQLITE.BUSY:
+    case SQLITE.LOCKED:
+      return new UnavailableError(`${context}: the database is locked by another process`, {
+        cause: error,
+      })
+    case SQLITE.IOERR:
+    case SQLITE.PROTOCOL:
+      return new UnavailableError(`${context}: I/O error`, { cause: error })
+    case SQLITE.FULL:
+      return new BrokerError('INTERNAL', `${context}: the disk is full`, { cause: error })
+    case SQLITE.PERM:
+    case SQLITE.READONLY:
+    case SQLITE.CANTOPEN:
+      return new InvalidConfigError(`${context}: the database file cannot be opened for writing`, {
+        cause: error,
+      })
+    case SQLITE.CORRUPT:
+    case SQLITE.NOTADB:
+      return new InvalidConfigError(`${context}: the file is not a valid database`, {
+        cause: error,
+      })
+    default:
+      return new BrokerError('INTERNAL', `${context}: database error`, { cause: error })
+  }
+}

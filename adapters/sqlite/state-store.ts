@@ -1,0 +1,205 @@
+/**
+ * The embedded StateStore: request claims, recorded outcomes and binding records in
+ * `<home>/state.db` (node:sqlite, no native addon). What it stores is names and
+ * metadata only; a value never reaches it.
+ */
+import type { DatabaseSync } from 'node:sqlite'
+import { BrokerError } from '../../broker/errors.ts'
+import type {
+  BindingRecord,
+  BindingTarget,
+  Claim,
+  RecordedOutcome,
+  RequestKey,
+  StateStore,
+} from '../../broker/ports.ts'
+import {
+  immediateTransaction,
+  type OpenDatabaseOptions,
+  openDatabase,
+  toStoreError,
+} from './database.ts'
+
+/** Options for {@link SqliteStateStore}. */
+export interface SqliteStateStoreOptions extends OpenDatabaseOptions {
+  /** The capbroker home (CAPBROKER_HOME, default `.capbroker/`); the file is `<home>/state.db`. */
+  readonly home: string
+}
+
+/** The file name of the state database inside the home directory. */
+export const STATE_DB_FILE = 'state.db'
+
+/*
+ * One row per request: `lease_until` bounds an in-progress claim, `expires_at` a
+ * completed one. A row past either is treated as absent and purged lazily by `claim`,
+ * which keeps the table as small as the live idempotency window.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS requests (
+  source TEXT NOT NULL,
+  id TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('in-progress', 'completed')),
+  lease_until INTEGER,
+  outcome TEXT,
+  completed_at TEXT,
+  expires_at INTEGER,
+  PRIMARY KEY (source, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS requests_expired ON requests (expires_at) WHERE status = 'completed';
+CREATE INDEX IF NOT EXISTS requests_lease ON requests (lease_until) WHERE status = 'in-progress';
+CREATE TABLE IF NOT EXISTS bindings (
+  app TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  name TEXT NOT NULL,
+  record TEXT NOT NULL,
+  PRIMARY KEY (app, environment, name)
+) WITHOUT ROWID;
+`
+
+interface RequestRow {
+  status: 'in-progress' | 'completed'
+  outcome: string | null
+}
+
+/**
+ * {@link StateStore} on SQLite. Every method runs synchronously inside its promise, so
+ * within one process calls never interleave; across processes `BEGIN IMMEDIATE`
+ * serialises the read-then-write of `claim` and `complete`.
+ *
+ * The constructor opens (and creates) the database, so a bad home fails at once with
+ * an InvalidConfigError. A lock held longer than the busy timeout gives an
+ * UnavailableError (retryable).
+ */
+export class SqliteStateStore implements StateStore {
+  readonly #db: DatabaseSync
+  readonly #location: string
+  #closed = false
+
+  constructor(options: SqliteStateStoreOptions) {
+    this.#location = `state store ${options.home}`
+    this.#db = openDatabase(options.home, STATE_DB_FILE, options)
+    try {
+      this.#db.exec(SCHEMA)
+    } catch (error) {
+      this.#db.close()
+      throw toStoreError(error, `${this.#location}: creating the schema`)
+    }
+  }
+
+  /** Claims a request for processing; see {@link StateStore.claim}. */
+  async claim(key: RequestKey, options: { now: Date; leaseMs: number }): Promise<Claim> {
+    if (!(options.leaseMs > 0)) throw new RangeError('leaseMs must be a positive number')
+    const now = options.now.getTime()
+    return this.#run('claim', () =>
+      immediateTransaction(this.#db, () => {
+        this.#db
+          .prepare(
+            `DELETE FROM requests
+             WHERE (status = 'completed' AND expires_at <= ?)
+                OR (status = 'in-progress' AND lease_until <= ?)`,
+          )
+          .run(now, now)
+        const row = this.#db
+          .prepare('SELECT status, outcome FROM requests WHERE source = ? AND id = ?')
+          .get(key.source, key.id) as RequestRow | undefined
+        if (row?.status === 'completed') {
+          return {
+            status: 'completed',
+            outcome: JSON.parse(row.outcome ?? '{}') as RecordedOutcome,
+          }
+        }
+        if (row?.status === 'in-progress') return { status: 'in-progress' }
+        this.#db
+          .prepare(
+            `INSERT INTO requests (source, id, status, lease_until) VALUES (?, ?, 'in-progress', ?)`,
+          )
+          .run(key.source, key.id, now + options.leaseMs)
+        return { status: 'claimed' }
+      }),
+    )
+  }
+
+  /** Records the outcome and upserts the binding records in one transaction. */
+  async complete(
+    key: RequestKey,
+    outcome: RecordedOutcome,
+    bindings: readonly BindingRecord[],
+    options: { now: Date; ttlMs: number },
+  ): Promise<void> {
+    const completedAt = Date.parse(outcome.completedAt)
+    const expiresAt =
+      (Number.isNaN(completedAt) ? options.now.getTime() : completedAt) + options.ttlMs
+    const outcomeJson = JSON.stringify({ events: outcome.events, completedAt: outcome.completedAt })
+    this.#run('complete', () =>
+      immediateTransaction(this.#db, () => {
+        this.#db
+          .prepare(
+            `INSERT INTO requests (source, id, status, lease_until, outcome, completed_at, expires_at)
+             VALUES (?, ?, 'completed', NULL, ?, ?, ?)
+             ON CONFLICT (source, id) DO UPDATE SET
+               status = 'completed', lease_until = NULL, outcome = excluded.outcome,
+               completed_at = excluded.completed_at, expires_at = excluded.expires_at`,
+          )
+          .run(key.source, key.id, outcomeJson, outcome.completedAt, expiresAt)
+        const upsert = this.#db.prepare(
+          `INSERT INTO bindings (app, environment, name, record) VALUES (?, ?, ?, ?)
+           ON CONFLICT (app, environment, name) DO UPDATE SET record = excluded.record`,
+        )
+        for (const binding of bindings) {
+          upsert.run(binding.app, binding.environment, binding.name, JSON.stringify(binding))
+        }
+      }),
+    )
+  }
+
+  /** Deletes an in-progress claim; a completed request stays recorded. */
+  async abandon(key: RequestKey): Promise<void> {
+    this.#run('abandon', () => {
+      this.#db
+        .prepare(`DELETE FROM requests WHERE source = ? AND id = ? AND status = 'in-progress'`)
+        .run(key.source, key.id)
+    })
+  }
+
+  /** The target's binding records, sorted by name. */
+  async listBindings(target: BindingTarget): Promise<BindingRecord[]> {
+    return this.#run('listBindings', () => {
+      const rows = this.#db
+        .prepare(
+          'SELECT record FROM bindings WHERE app = ? AND environment = ? ORDER BY name COLLATE BINARY',
+        )
+        .all(target.app, target.environment) as { record: string }[]
+      return rows.map((row) => JSON.parse(row.record) as BindingRecord)
+    })
+  }
+
+  /** Deletes the named binding records; names without a record are ignored. */
+  async removeBindings(target: BindingTarget, names: readonly string[]): Promise<void> {
+    this.#run('removeBindings', () =>
+      immediateTransaction(this.#db, () => {
+        const remove = this.#db.prepare(
+          'DELETE FROM bindings WHERE app = ? AND environment = ? AND name = ?',
+        )
+        for (const name of names) remove.run(target.app, target.environment, name)
+      }),
+    )
+  }
+
+  /** Closes the database; later calls fail. Closing twice is harmless. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#db.close()
+  }
+
+  #run<T>(operation: string, body: () => T): T {
+    if (this.#closed) {
+      throw new BrokerError('INTERNAL', `${this.#location}: ${operation}: the store is closed`)
+    }
+    try {
+      return body()
+    } catch (error) {
+      throw toStoreError(error, `${this.#location}: ${operation}`)
+    }
+  }
+}

@@ -1,0 +1,12 @@
+/** The pure core: catalog, manifest, policy, resolution, bindings, pipeline and the ports. */
+export * from './bindings.ts'
+export * from './catalog/load.ts'
+export * from './catalog/schema.ts'
+export * from './errors.ts'
+export * from './manifest.ts'
+export * from './pipeline.ts'
+export * from './policy.ts'
+export * from './ports.ts'
+export * from './resolution/secret-resolver.ts'
+export * from './secret-value.ts'
+export * from './template.ts'

@@ -1,0 +1,191 @@
+/**
+ * The ports: what the pure core needs from the outside world. Adapters implement them;
+ * optional abilities (writing, deleting) are separate interfaces, discovered, not forced.
+ */
+import type { AnyCloudEvent } from '../events/index.ts'
+import type { BrokerError } from './errors.ts'
+import type { SecretValue } from './secret-value.ts'
+
+/** Where to read one secret inside a store; `version` pins one, absent means the newest. */
+export interface SecretLocator {
+  readonly key: string
+  readonly version?: string
+}
+
+/** Per-key result of {@link SecretStore.read}: one missing key does not fail the batch. */
+export type ReadOutcome =
+  | {
+      readonly ok: true
+      readonly key: string
+      readonly version: string
+      readonly value: SecretValue
+    }
+  | { readonly ok: false; readonly key: string; readonly error: BrokerError }
+
+/** Options every store call takes. */
+export interface CallOptions {
+  readonly signal?: AbortSignal
+}
+
+/** What a store's health check reports (shown on `/healthz`). */
+export interface StoreHealth {
+  readonly status: 'ready' | 'unavailable'
+  readonly message?: string
+}
+
+/**
+ * A secret provider. `read` is batched: it returns one outcome per locator, in the same
+ * order. It rejects (with a BrokerError) only when the whole store failed — unreachable,
+ * bad credentials, aborted — and then every locator of the call failed alike.
+ */
+export interface SecretStore {
+  /** The adapter kind, reported as `provider` in outcomes (`local`, `aws-secrets-manager`, …). */
+  readonly provider: string
+  read(locators: readonly SecretLocator[], options?: CallOptions): Promise<ReadOutcome[]>
+  health(options?: CallOptions): Promise<StoreHealth>
+}
+
+/** The result of a write: the version now current, and whether the write made a new one. */
+export interface WriteOutcome {
+  readonly version: string
+  readonly changed: boolean
+}
+
+/** A store the broker may write to (the bundle sink, `capbroker secrets put`). */
+export interface WritableSecretStore extends SecretStore {
+  /** Writes a new version, unless the newest version already holds this value. */
+  write(key: string, value: SecretValue, options?: CallOptions): Promise<WriteOutcome>
+  /** Deletes the key and all its versions; deleting a missing key is not an error. */
+  delete(key: string, options?: CallOptions): Promise<void>
+}
+
+/** A store that can list its keys (the local store, for `capbroker secrets list`). */
+export interface ListableSecretStore extends SecretStore {
+  list(options?: CallOptions): Promise<{ key: string; version: string; updatedAt: string }[]>
+}
+
+/** True when the store implements {@link WritableSecretStore}. */
+export function isWritable(store: SecretStore): store is WritableSecretStore {
+  const s = store as Partial<WritableSecretStore>
+  return typeof s.write === 'function' && typeof s.delete === 'function'
+}
+
+/** True when the store implements {@link ListableSecretStore}. */
+export function isListable(store: SecretStore): store is ListableSecretStore {
+  return typeof (store as Partial<ListableSecretStore>).list === 'function'
+}
+
+/** Whose context a binding goes into. */
+export interface BindingTarget {
+  readonly app: string
+  readonly environment: string
+}
+
+/**
+ * One capability's binding: the Service Binding entries, every value a SecretValue.
+ * `type` and `provider` are written as entries by every sink.
+ */
+export interface Binding {
+  readonly name: string
+  readonly type: string
+  readonly provider: string
+  readonly entries: ReadonlyMap<string, SecretValue>
+  readonly secretEntries: readonly string[]
+}
+
+/** Where a sink put the bindings: a directory, or a secret name and its version. */
+export interface InjectionReceipt {
+  readonly sink: string
+  readonly location: string
+  readonly version?: string
+  readonly bindings: readonly { readonly name: string; readonly path?: string }[]
+}
+
+/** Puts bindings into an application's context, and takes them out again. */
+export interface BindingSink {
+  readonly kind: string
+  inject(
+    target: BindingTarget,
+    bindings: readonly Binding[],
+    options?: CallOptions,
+  ): Promise<InjectionReceipt>
+  remove(target: BindingTarget, names: readonly string[], options?: CallOptions): Promise<void>
+}
+
+/** Publishes CloudEvents (outcomes, injections) to whoever listens. */
+export interface EventBus {
+  publish(events: readonly AnyCloudEvent[], options?: CallOptions): Promise<void>
+}
+
+/** A request's identity for idempotency: CloudEvents `source` + `id`. */
+export interface RequestKey {
+  readonly source: string
+  readonly id: string
+}
+
+/** What was decided for a request, as recorded: the outcome events, names only. */
+export interface RecordedOutcome {
+  readonly events: readonly AnyCloudEvent[]
+  readonly completedAt: string
+}
+
+/** The answer to {@link StateStore.claim}. */
+export type Claim =
+  | { readonly status: 'claimed' }
+  | { readonly status: 'completed'; readonly outcome: RecordedOutcome }
+  | { readonly status: 'in-progress' }
+
+/** What state keeps per injected binding: metadata only, never a value. */
+export interface BindingRecord {
+  readonly app: string
+  readonly environment: string
+  readonly name: string
+  readonly type: string
+  readonly provider: string
+  readonly store: string
+  readonly key: string
+  readonly version: string
+  readonly entries: readonly string[]
+  readonly secretEntries: readonly string[]
+  readonly sink: string
+  readonly location: string
+  readonly injectedAt: string
+  readonly request: RequestKey
+}
+
+/**
+ * Bindings, request outcomes and idempotency keys. `claim` is atomic: of concurrent
+ * claims for one key exactly one gets `claimed`; a claim whose lease ran out (its
+ * process died) can be claimed again.
+ */
+export interface StateStore {
+  claim(key: RequestKey, options: { now: Date; leaseMs: number }): Promise<Claim>
+  /** Records the outcome and the bindings together, and ends the claim. */
+  complete(
+    key: RequestKey,
+    outcome: RecordedOutcome,
+    bindings: readonly BindingRecord[],
+    options: { now: Date; ttlMs: number },
+  ): Promise<void>
+  /** Drops an unfinished claim so that a redelivery is processed again. */
+  abandon(key: RequestKey): Promise<void>
+  listBindings(target: BindingTarget): Promise<BindingRecord[]>
+  removeBindings(target: BindingTarget, names: readonly string[]): Promise<void>
+  close(): Promise<void>
+}
+
+/** Structured logging; fields are names and numbers, never values. */
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void
+  info(message: string, fields?: Record<string, unknown>): void
+  warn(message: string, fields?: Record<string, unknown>): void
+  error(message: string, fields?: Record<string, unknown>): void
+}
+
+/** A logger that drops everything (tests, library use). */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+}

@@ -1,0 +1,168 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { CatalogError, parseCatalog } from '../../../broker/index.ts'
+
+const design = readFileSync(new URL('../../support/design-catalog.yaml', import.meta.url), 'utf8')
+
+function problemsOf(text: string): string {
+  try {
+    parseCatalog(text, 'capbroker.yaml')
+  } catch (error) {
+    expect(error).toBeInstanceOf(CatalogError)
+    return (error as Error).message
+  }
+  throw new Error('expected a CatalogError')
+}
+
+describe('parseCatalog', () => {
+  it('loads the catalog exactly as DESIGN.md shows it', () => {
+    const catalog = parseCatalog(design, 'capbroker.yaml')
+    expect([...catalog.stores.keys()]).toEqual(['local', 'aws', 'gcp', 'azure'])
+    expect(catalog.environments.get('prod')?.branches).toEqual(['main'])
+    expect(catalog.cacheTtlMs).toBe(300_000)
+  })
+
+  it('matches classes by type and environment, first match wins', () => {
+    const catalog = parseCatalog(design, 'capbroker.yaml')
+    expect(catalog.findClass('postgres', undefined, 'prod')?.store).toBe('aws')
+    expect(catalog.findClass('postgres', undefined, 'dev')?.store).toBe('local')
+    expect(catalog.findClass('secret', undefined, 'prod')?.key).toBe('apps/{app}/{params.key}')
+    expect(catalog.findClass('redis', undefined, 'dev')).toBeUndefined()
+  })
+
+  it('matches a class-specific entry only for that class', () => {
+    const text = design.replace(
+      'classes:                     # first match wins, top to bottom\n',
+      'classes:\n  - { type: postgres, class: large, store: local, key: "big/{app}" }\n',
+    )
+    const catalog = parseCatalog(text, 'capbroker.yaml')
+    expect(catalog.findClass('postgres', 'large', 'dev')?.key).toBe('big/{app}')
+    expect(catalog.findClass('postgres', undefined, 'dev')?.key).toBe('postgres/{app}')
+    expect(catalog.findClass('postgres', 'small', 'dev')?.key).toBe('postgres/{app}')
+  })
+
+  it('reads cache TTLs', () => {
+    const catalog = parseCatalog(`${design}\ncache: { ttl: 30s }\n`, 'c.yaml')
+    expect(catalog.cacheTtlMs).toBe(30_000)
+  })
+
+  it.each([
+    [
+      'a typo in store options',
+      (t: string) => t.replace('region: eu-west-1', 'regoin: eu-west-1'),
+      /capbroker.yaml:4:\d+: stores.aws: unknown property "regoin"/,
+    ],
+    [
+      'an unknown adapter',
+      (t: string) => t.replace('adapter: local', 'adapter: vault'),
+      /stores.local.adapter: unknown adapter "vault" \(expected one of local, aws-secrets-manager/,
+    ],
+    [
+      'an unknown store in a class',
+      (t: string) =>
+        t.replace('store: local\n    key: "postgres', 'store: locl\n    key: "postgres'),
+      /capbroker.yaml:22:\d+: classes\[1\].store: unknown store "locl"/,
+    ],
+    [
+      'an unknown template variable',
+      (t: string) => t.replace('{params.key}', '{param.key}'),
+      /classes\[2\].key: unknown variable \{param.key\}/,
+    ],
+    [
+      'an unknown environment in a class',
+      (t: string) => t.replace('environments: [prod]', 'environments: [production]'),
+      /classes\[0\].environments\[0\]: unknown environment "production"/,
+    ],
+    [
+      'a secret entry that is not an output',
+      (t: string) => t.replace('secret: [password]', 'secret: [pasword]'),
+      /classes\[0\].secret\[0\]: "pasword" is not one of the outputs/,
+    ],
+    [
+      'a reserved output name',
+      (t: string) => t.replace('host: host,', 'type: host,'),
+      /classes\[0\].outputs.type: "type" is written by the broker/,
+    ],
+    [
+      'an unknown inject store',
+      (t: string) => t.replace('to: store, store: aws', 'to: store, store: s3'),
+      /environments.prod.inject.store: unknown store "s3"/,
+    ],
+    [
+      'a missing key',
+      (t: string) => t.replace('    key: "postgres/{app}"\n', ''),
+      /capbroker.yaml:20:\d+: classes\[1\].key: is required/,
+    ],
+    ['a wrong version', (t: string) => t.replace('version: 1', 'version: 2'), /version: must be 1/],
+    [
+      'an unknown top-level key',
+      (t: string) => `${t}\nextra: true\n`,
+      /\(document\): unknown property "extra"/,
+    ],
+    ['a bad duration', (t: string) => `${t}\ncache: { ttl: soon }\n`, /cache.ttl/],
+  ])('names the file, line, path and expectation for %s', (_what, edit, message) => {
+    expect(problemsOf(edit(design))).toMatch(message)
+  })
+
+  it('reports every problem at once', () => {
+    const text = design
+      .replace('region: eu-west-1', 'regoin: eu-west-1')
+      .replace('{params.key}', '{nope}')
+    const message = problemsOf(text)
+    expect(message).toMatch(/regoin/)
+    expect(message).toMatch(/\{nope\}/)
+  })
+
+  it('gives line and column for a YAML syntax error', () => {
+    expect(problemsOf('version: 1\nstores: {\n  a: [')).toMatch(
+      /capbroker.yaml:3:\d+: \(document\): YAML syntax error/,
+    )
+  })
+
+  it('refuses an alias bomb quickly', () => {
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]',
+      'd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]',
+      'e: [*d, *d, *d, *d, *d, *d, *d, *d, *d]',
+    ].join('\n')
+    expect(problemsOf(bomb)).toMatch(/resource exhaustion/)
+  })
+
+  it('refuses an empty file and duplicate keys', () => {
+    expect(problemsOf('')).toMatch(/is empty/)
+    expect(problemsOf('version: 1\nversion: 1\n')).toMatch(/YAML syntax error.*[Uu]nique/)
+  })
+
+  it('refuses __proto__ as a store name', () => {
+    expect(
+      problemsOf(
+        design.replace(
+          '  local: { adapter: local }',
+          '  __proto__: { adapter: local }\n  local: { adapter: local }',
+        ),
+      ),
+    ).toMatch(/stores/)
+  })
+})
+
+describe('the published catalog JSON Schema', () => {
+  const published = JSON.parse(
+    readFileSync(new URL('../../../schemas/capbroker.schema.json', import.meta.url), 'utf8'),
+  )
+
+  it('accepts the DESIGN.md catalog and the example, and refuses a typo in store options', async () => {
+    const { parse } = await import('yaml')
+    const Value = (await import('typebox/value')).default
+    const example = readFileSync(
+      new URL('../../../examples/capbroker.yaml', import.meta.url),
+      'utf8',
+    )
+    expect(Value.Check(published, parse(design))).toBe(true)
+    expect(Value.Check(published, parse(example))).toBe(true)
+    expect(
+      Value.Check(published, parse(design.replace('region: eu-west-1', 'regoin: eu-west-1'))),
+    ).toBe(false)
+  })
+})
