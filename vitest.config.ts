@@ -17,6 +17,8 @@ export default defineConfig({
         test: {
           name: 'emulators',
           include: ['test/emulators/**/*.test.ts'],
+          // One moto for the whole run; other emulators start per file.
+          globalSetup: ['test/emulators/harness/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 600_000,
           fileParallelism: false,

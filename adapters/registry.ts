@@ -4,6 +4,7 @@
  * Azure SDK (the GCP client alone costs 150–200 ms to load).
  */
 import { resolve } from 'node:path'
+import { parseDuration } from '../broker/catalog/load.ts'
 import type { AdapterKind, StoreConfig } from '../broker/catalog/schema.ts'
 import { InvalidConfigError } from '../broker/errors.ts'
 import type { SecretStore } from '../broker/ports.ts'
@@ -35,7 +36,17 @@ export const defaultStoreRegistry: StoreRegistry = {
         home: resolve(context.cwd, typeof config.path === 'string' ? config.path : context.home),
       })
   },
-  'aws-secrets-manager': unavailable('aws-secrets-manager'),
+  'aws-secrets-manager': async () => {
+    const { AwsSecretsManagerStore } = await import('./aws-secrets-manager/index.ts')
+    return (config) =>
+      new AwsSecretsManagerStore({
+        region: config.region as string,
+        ...(typeof config.endpoint === 'string' ? { endpoint: config.endpoint } : {}),
+        ...(config.timeout === undefined
+          ? {}
+          : { requestTimeoutMs: parseDuration(config.timeout) }),
+      })
+  },
   'gcp-secret-manager': unavailable('gcp-secret-manager'),
   'azure-key-vault': unavailable('azure-key-vault'),
 }

@@ -1,0 +1,11 @@
+/** Builds the Secrets Manager client from validated options. */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { awsSdkClientConfig } from './aws-client-config.ts'
+import type { AwsClientOptions } from './config.ts'
+
+/** A Secrets Manager client with the adapter's timeouts and retry policy. */
+export function createSecretsManagerClient(
+  options: AwsClientOptions & { maxAttempts: number; requestTimeoutMs: number },
+): SecretsManagerClient {
+  return new SecretsManagerClient(awsSdkClientConfig(options))
+}

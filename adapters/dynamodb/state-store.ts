@@ -1,0 +1,249 @@
+/**
+ * DynamoDB as the broker's {@link StateStore}: one table, keys as documented in
+ * `keys.ts`. `claim` is one conditional PutItem, so concurrent claims are decided by
+ * DynamoDB, not by a read-then-write race.
+ */
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb'
+import type {
+  BindingRecord,
+  BindingTarget,
+  Claim,
+  RecordedOutcome,
+  RequestKey,
+  StateStore,
+} from '../../broker/ports.ts'
+import { awsSdkClientConfig } from '../aws-secrets-manager/aws-client-config.ts'
+import {
+  type AwsClientOptions,
+  requireName,
+  validateAwsClientOptions,
+} from '../aws-secrets-manager/config.ts'
+import { mapDynamoDbError } from './errors.ts'
+import {
+  bindingFromItem,
+  bindingItem,
+  bindingPartition,
+  completedRequestItem,
+  epochSeconds,
+  type Item,
+  outcomeFromItem,
+  requestKey,
+} from './keys.ts'
+
+/** Options of {@link DynamoDbStateStore}. */
+export interface DynamoDbStateStoreOptions extends AwsClientOptions {
+  readonly tableName: string
+}
+
+/** Test seam: a prebuilt client. */
+export interface DynamoDbStateStoreDeps {
+  readonly client?: DynamoDBClient
+}
+
+/** TransactWriteItems takes at most 100 actions. */
+export const TRANSACTION_LIMIT = 100
+
+/**
+ * How long an unfinished claim row outlives its lease before TTL may remove it: long
+ * enough to debug a crashed resolve, short enough not to pile up.
+ */
+export const ABANDONED_CLAIM_RETENTION_S = 24 * 3600
+
+const ADAPTER = 'dynamodb'
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/
+const CLAIM_CONDITION =
+  'attribute_not_exists(pk) OR (#status = :inProgress AND leaseUntil < :nowMs) OR expiresAt < :nowS'
+
+/** Bindings, request outcomes and idempotency keys in one DynamoDB table. */
+export class DynamoDbStateStore implements StateStore {
+  readonly #client: DynamoDBClient
+  readonly #table: string
+
+  /** Throws InvalidConfigError on bad options. The table must exist ({@link createStateTable}). */
+  constructor(options: DynamoDbStateStoreOptions, deps: DynamoDbStateStoreDeps = {}) {
+    const client = validateAwsClientOptions(options, ADAPTER, ['tableName'])
+    this.#table = requireName(
+      options.tableName,
+      'tableName',
+      ADAPTER,
+      TABLE_NAME,
+      'a DynamoDB table name',
+    )
+    this.#client = deps.client ?? new DynamoDBClient(awsSdkClientConfig(client))
+  }
+
+  /**
+   * Claims a request: succeeds when no row exists, the previous claim's lease ran out,
+   * or the row's TTL has passed (DynamoDB deletes expired rows lazily, up to days later).
+   */
+  async claim(key: RequestKey, options: { now: Date; leaseMs: number }): Promise<Claim> {
+    const nowMs = options.now.getTime()
+    const leaseUntil = nowMs + options.leaseMs
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.#client.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: {
+              ...requestKey(key),
+              kind: { S: 'request' },
+              status: { S: 'in-progress' },
+              leaseUntil: { N: String(leaseUntil) },
+              claimedAt: { S: options.now.toISOString() },
+              expiresAt: { N: String(epochSeconds(leaseUntil) + ABANDONED_CLAIM_RETENTION_S) },
+            },
+            ConditionExpression: CLAIM_CONDITION,
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: {
+              ':inProgress': { S: 'in-progress' },
+              ':nowMs': { N: String(nowMs) },
+              ':nowS': { N: String(Math.floor(nowMs / 1000)) },
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        )
+        return { status: 'claimed' }
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') {
+          throw mapDynamoDbError(error, `claim of ${key.source} ${key.id}`)
+        }
+        const existing = (error as { Item?: Item }).Item ?? (await this.#getRequest(key))
+        // Gone between our put and our read (abandoned, expired): try the claim again.
+        if (existing === undefined) continue
+        if (existing.status?.S === 'completed')
+          return { status: 'completed', outcome: outcomeFromItem(existing) }
+        return { status: 'in-progress' }
+      }
+    }
+    return { status: 'in-progress' }
+  }
+
+  /**
+   * Writes the bindings and the completed request row. TransactWriteItems takes 100
+   * actions, the request row included: up to 99 bindings go in the same transaction;
+   * beyond that, earlier transactions write the extra bindings first and the one
+   * holding the request row comes last, so a crash in between leaves the claim
+   * unfinished and a redelivery writes everything again (puts are idempotent).
+   */
+  async complete(
+    key: RequestKey,
+    outcome: RecordedOutcome,
+    bindings: readonly BindingRecord[],
+    options: { now: Date; ttlMs: number },
+  ): Promise<void> {
+    // Two actions on one item fail a transaction: the last record per name wins.
+    const byName = new Map(
+      bindings.map((b) => [`${b.app}\u0000${b.environment}\u0000${b.name}`, b]),
+    )
+    const puts: TransactWriteItem[] = [...byName.values()].map((b) => ({
+      Put: { TableName: this.#table, Item: bindingItem(b) },
+    }))
+    const request: TransactWriteItem = {
+      Put: {
+        TableName: this.#table,
+        Item: completedRequestItem(key, outcome, options.now.getTime() + options.ttlMs),
+      },
+    }
+    const lastSize = puts.length % (TRANSACTION_LIMIT - 1) || TRANSACTION_LIMIT - 1
+    const early = puts.slice(0, Math.max(0, puts.length - lastSize))
+    for (let i = 0; i < early.length; i += TRANSACTION_LIMIT) {
+      await this.#transact(
+        early.slice(i, i + TRANSACTION_LIMIT),
+        `bindings of ${key.source} ${key.id}`,
+      )
+    }
+    await this.#transact(
+      [...puts.slice(early.length), request],
+      `completion of ${key.source} ${key.id}`,
+    )
+  }
+
+  /** Deletes the row only while it is still in progress: a completed outcome stays. */
+  async abandon(key: RequestKey): Promise<void> {
+    try {
+      await this.#client.send(
+        new DeleteItemCommand({
+          TableName: this.#table,
+          Key: requestKey(key),
+          ConditionExpression: '#status = :inProgress',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':inProgress': { S: 'in-progress' } },
+        }),
+      )
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return
+      throw mapDynamoDbError(error, `abandon of ${key.source} ${key.id}`)
+    }
+  }
+
+  /** One Query on the app/environment partition, all pages, strongly consistent. */
+  async listBindings(target: BindingTarget): Promise<BindingRecord[]> {
+    const records: BindingRecord[] = []
+    let start: Record<string, AttributeValue> | undefined
+    do {
+      const page = await this.#client
+        .send(
+          new QueryCommand({
+            TableName: this.#table,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': bindingPartition(target) },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        )
+        .catch((error: unknown) => {
+          throw mapDynamoDbError(error, `bindings of ${target.app}/${target.environment}`)
+        })
+      for (const item of page.Items ?? []) records.push(bindingFromItem(item))
+      start = page.LastEvaluatedKey
+    } while (start !== undefined)
+    return records.sort((a, b) => a.name.localeCompare(b.name))
+  }
+
+  /** Deletes the named bindings, 100 per transaction; missing names are not an error. */
+  async removeBindings(target: BindingTarget, names: readonly string[]): Promise<void> {
+    const deletes: TransactWriteItem[] = [...new Set(names)].map((name) => ({
+      Delete: { TableName: this.#table, Key: { pk: bindingPartition(target), sk: { S: name } } },
+    }))
+    for (let i = 0; i < deletes.length; i += TRANSACTION_LIMIT) {
+      await this.#transact(
+        deletes.slice(i, i + TRANSACTION_LIMIT),
+        `removal of bindings of ${target.app}/${target.environment}`,
+      )
+    }
+  }
+
+  /** Releases the client's sockets. */
+  async close(): Promise<void> {
+    this.#client.destroy()
+  }
+
+  async #getRequest(key: RequestKey): Promise<Item | undefined> {
+    try {
+      const { Item } = await this.#client.send(
+        new GetItemCommand({ TableName: this.#table, Key: requestKey(key), ConsistentRead: true }),
+      )
+      return Item
+    } catch (error) {
+      throw mapDynamoDbError(error, `read of ${key.source} ${key.id}`)
+    }
+  }
+
+  async #transact(items: TransactWriteItem[], subject: string): Promise<void> {
+    if (items.length === 0) return
+    try {
+      await this.#client.send(new TransactWriteItemsCommand({ TransactItems: items }))
+    } catch (error) {
+      throw mapDynamoDbError(error, subject)
+    }
+  }
+}
