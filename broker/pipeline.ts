@@ -27,6 +27,7 @@ import {
   type StateStore,
   silentLogger,
 } from './ports.ts'
+import { type ReleaseRequest, type ReleaseResult, releaseBindings } from './release.ts'
 import {
   referenceId,
   type SecretReference,
@@ -107,6 +108,26 @@ export class Broker {
     const run = this.#handleOnce(event).finally(() => this.#inflight.delete(id))
     this.#inflight.set(id, run)
     return run
+  }
+
+  /**
+   * Releases bindings (see {@link releaseBindings}): out of the sink, a `released`
+   * event each, out of the state. Releasing what is not bound is a no-op.
+   */
+  release(input: ReleaseRequest): Promise<ReleaseResult> {
+    return releaseBindings(
+      {
+        catalog: this.#deps.catalog,
+        sinkFor: this.#deps.sinkFor,
+        state: this.#deps.state,
+        bus: this.#deps.bus,
+        clock: this.#deps.clock,
+        eventId: deriveEventId,
+        source: this.#deps.source ?? '/capbroker',
+        logger: this.#log,
+      },
+      input,
+    )
   }
 
   async #handleOnce(event: CloudEvent<typeof EventTypes.requested>): Promise<RequestResult> {

@@ -253,3 +253,61 @@ describe('the pipeline on the local adapters', () => {
     expect(bindings).toContain(STRIPE)
   })
 })
+
+describe('release', () => {
+  const request = { source: '/apps/checkout', id: 'release-1' }
+
+  it('removes the binding from the sink and the state, emits released, and is a no-op the second time', async () => {
+    await ws.runtime.broker.handle(ws.request({ capabilities: three.capabilities.slice(0, 2) }))
+    const before = ws.runtime.bus.events.length
+    const first = await ws.runtime.broker.release({
+      app: 'checkout',
+      environment: 'dev',
+      names: ['stripe'],
+      reason: 'removed from score.yaml',
+      request,
+    })
+    expect(first.released).toEqual(['stripe'])
+    expect(first.events.map((e) => [e.type, e.data])).toEqual([
+      [
+        EventTypes.released,
+        {
+          app: 'checkout',
+          environment: 'dev',
+          name: 'stripe',
+          type: 'secret',
+          reason: 'removed from score.yaml',
+        },
+      ],
+    ])
+    expect(() => statSync(bindingDir('stripe'))).toThrow()
+    expect(statSync(join(bindingDir('orders-db'), 'host')).isFile()).toBe(true)
+    expect(
+      (await ws.runtime.state.listBindings({ app: 'checkout', environment: 'dev' })).map(
+        (b) => b.name,
+      ),
+    ).toEqual(['orders-db'])
+    const second = await ws.runtime.broker.release({
+      app: 'checkout',
+      environment: 'dev',
+      names: ['stripe'],
+      reason: 'again',
+      request,
+    })
+    expect(second.released).toEqual([])
+    expect(ws.runtime.bus.events.length).toBe(before + 1)
+  })
+
+  it('releases everything of an environment', async () => {
+    await ws.runtime.broker.handle(ws.request({ capabilities: three.capabilities.slice(0, 2) }))
+    const result = await ws.runtime.broker.release({
+      app: 'checkout',
+      environment: 'dev',
+      names: 'all',
+      reason: 'branch deleted',
+      request,
+    })
+    expect(result.released).toEqual(['orders-db', 'stripe'])
+    expect(await ws.runtime.state.listBindings({ app: 'checkout', environment: 'dev' })).toEqual([])
+  })
+})
