@@ -8,6 +8,7 @@ import { parseDuration } from '../broker/catalog/load.ts'
 import type { AdapterKind, StoreConfig } from '../broker/catalog/schema.ts'
 import { InvalidConfigError } from '../broker/errors.ts'
 import type { SecretStore } from '../broker/ports.ts'
+import { type ResilienceOptions, withResilience } from '../broker/resolution/resilient-store.ts'
 
 /** What a store factory may need from its host. */
 export interface StoreContext {
@@ -62,15 +63,23 @@ export class StoreSet {
   readonly #context: StoreContext
   readonly #registry: StoreRegistry
   readonly #instances = new Map<string, Promise<SecretStore>>()
+  readonly #resilience: ResilienceOptions
 
+  /**
+   * Every store is wrapped with {@link withResilience}: timeouts, retries, a circuit
+   * breaker and bounded concurrency, with `resilience` as defaults (tests shorten them)
+   * and the catalog's per-store `timeout` on top.
+   */
   constructor(
     configs: ReadonlyMap<string, StoreConfig>,
     context: StoreContext,
     registry: StoreRegistry = defaultStoreRegistry,
+    resilience: ResilienceOptions = {},
   ) {
     this.#configs = configs
     this.#context = context
     this.#registry = registry
+    this.#resilience = resilience
   }
 
   /** The configured store names. */
@@ -100,7 +109,8 @@ export class StoreSet {
     if (!loader)
       throw new InvalidConfigError(`store "${name}": unknown adapter "${config.adapter}"`)
     const factory = await loader()
-    return factory(config, this.#context)
+    const timeout = config.timeout === undefined ? {} : { timeoutMs: parseDuration(config.timeout) }
+    return withResilience(factory(config, this.#context), name, { ...this.#resilience, ...timeout })
   }
 
   /** Closes every store that was created. */
