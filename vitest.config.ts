@@ -24,6 +24,19 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          // Its own moto and serverless-offline. A sequence group of its own, so it never
+          // runs alongside the emulators project, whose IaC test packages the service
+          // into the same .esbuild/ work folder.
+          sequence: { groupOrder: 1 },
+          testTimeout: 60_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 })

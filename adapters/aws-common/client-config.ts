@@ -2,7 +2,7 @@
  * The SDK client configuration every AWS adapter shares, built from validated options.
  * No SDK import here, so each adapter loads only its own client.
  */
-import type { AwsClientOptions } from './config.ts'
+import type { AwsClientOptions } from './options.ts'
 
 /** The subset of SDK v3 client config the adapters set. */
 export interface AwsSdkClientConfig {

@@ -1,7 +1,7 @@
 /**
  * What kind of failure an AWS SDK v3 call ended in, read from the error's shape (name,
- * `code`, `$metadata`, `$response`) — no SDK import, so the EventBridge and DynamoDB
- * adapters share it without loading the Secrets Manager client. Each adapter's own
+ * `code`, `$metadata`, `$response`) — no SDK import, so every AWS adapter shares it
+ * without loading another adapter's client. Each adapter's own
  * error-mapping function turns a kind into a BrokerError.
  */
 

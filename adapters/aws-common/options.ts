@@ -1,7 +1,8 @@
 /**
  * Options of the AWS adapters, validated once at construction: a typo in the catalog
  * (`regoin`) or a bad value fails with an InvalidConfigError naming the field, instead
- * of surfacing later as a confusing SDK error.
+ * of surfacing later as a confusing SDK error. No SDK import, so every adapter (and a
+ * Lambda host) can use it without loading another adapter's client.
  */
 import { InvalidConfigError } from '../../broker/errors.ts'
 
@@ -28,9 +29,6 @@ export interface AwsClientOptions {
   /** Per-request timeout (default 10 s): a hung connection fails as UnavailableError. */
   readonly requestTimeoutMs?: number
 }
-
-/** Options of {@link AwsSecretsManagerStore}. */
-export type AwsSecretsManagerOptions = AwsClientOptions
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/
 const CLIENT_FIELDS = [

@@ -10,7 +10,7 @@ import {
   NotFoundError,
   UnavailableError,
 } from '../../broker/errors.ts'
-import { classifyAwsFailure, describeFailure } from './aws-failure.ts'
+import { classifyAwsFailure, describeFailure } from '../aws-common/failure.ts'
 
 /** The provider name reported in outcomes. */
 export const PROVIDER = 'aws-secrets-manager'

@@ -23,8 +23,9 @@ import type {
   WriteOutcome,
 } from '../../broker/ports.ts'
 import { SecretValue } from '../../broker/secret-value.ts'
+import { validateAwsClientOptions } from '../aws-common/options.ts'
 import { createSecretsManagerClient } from './client.ts'
-import { type AwsSecretsManagerOptions, validateAwsClientOptions } from './config.ts'
+import type { AwsSecretsManagerOptions } from './config.ts'
 import { mapSecretsManagerError, PROVIDER } from './errors.ts'
 
 /** BatchGetSecretValue accepts at most 20 ids in `SecretIdList`. */

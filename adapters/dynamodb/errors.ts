@@ -5,7 +5,7 @@ import {
   InvalidConfigError,
   UnavailableError,
 } from '../../broker/errors.ts'
-import { classifyAwsFailure, describeFailure } from '../aws-secrets-manager/aws-failure.ts'
+import { classifyAwsFailure, describeFailure } from '../aws-common/failure.ts'
 
 /** Cancellation reasons of a transaction that are worth retrying. */
 const TRANSIENT_REASONS = new Set([

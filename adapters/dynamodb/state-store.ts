@@ -21,12 +21,12 @@ import type {
   RequestKey,
   StateStore,
 } from '../../broker/ports.ts'
-import { awsSdkClientConfig } from '../aws-secrets-manager/aws-client-config.ts'
+import { awsSdkClientConfig } from '../aws-common/client-config.ts'
 import {
   type AwsClientOptions,
   requireName,
   validateAwsClientOptions,
-} from '../aws-secrets-manager/config.ts'
+} from '../aws-common/options.ts'
 import { mapDynamoDbError } from './errors.ts'
 import {
   bindingFromItem,

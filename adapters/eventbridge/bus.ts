@@ -8,14 +8,14 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { UnavailableError } from '../../broker/errors.ts'
 import type { CallOptions, EventBus } from '../../broker/ports.ts'
 import type { AnyCloudEvent } from '../../events/index.ts'
-import { awsSdkClientConfig } from '../aws-secrets-manager/aws-client-config.ts'
-import { classifyAwsFailure } from '../aws-secrets-manager/aws-failure.ts'
+import { awsSdkClientConfig } from '../aws-common/client-config.ts'
+import { classifyAwsFailure } from '../aws-common/failure.ts'
 import {
   type AwsClientOptions,
   requireInteger,
   requireName,
   validateAwsClientOptions,
-} from '../aws-secrets-manager/config.ts'
+} from '../aws-common/options.ts'
 import { fullJitterDelay, planCalls, type SizedEntry, sizedEntries } from './entries.ts'
 import { EventPublishError, type FailedEntry, mapEventBridgeError } from './errors.ts'
 

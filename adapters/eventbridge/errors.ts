@@ -5,7 +5,7 @@ import {
   InvalidConfigError,
   UnavailableError,
 } from '../../broker/errors.ts'
-import { classifyAwsFailure, describeFailure } from '../aws-secrets-manager/aws-failure.ts'
+import { classifyAwsFailure, describeFailure } from '../aws-common/failure.ts'
 
 /**
  * Per-entry error codes worth retrying; the others (MalformedDetail, access

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { validateAwsClientOptions } from '../../../../adapters/aws-secrets-manager/config.ts'
+import { validateAwsClientOptions } from '../../../../adapters/aws-common/options.ts'
 import { AwsSecretsManagerStore } from '../../../../adapters/aws-secrets-manager/index.ts'
 import { DynamoDbStateStore, stateTableDefinition } from '../../../../adapters/dynamodb/index.ts'
 import {

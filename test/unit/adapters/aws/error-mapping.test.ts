@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classifyAwsFailure } from '../../../../adapters/aws-secrets-manager/aws-failure.ts'
+import { classifyAwsFailure } from '../../../../adapters/aws-common/failure.ts'
 import { mapSecretsManagerError } from '../../../../adapters/aws-secrets-manager/index.ts'
 import { mapDynamoDbError } from '../../../../adapters/dynamodb/index.ts'
 import { mapEventBridgeError } from '../../../../adapters/eventbridge/index.ts'

@@ -1,0 +1,110 @@
+/**
+ * The broker of the AWS host (the `resolve` function): the packaged catalog, the
+ * AWS-only secret stores with the same timeouts, retries and breaker as the embedded
+ * host, the `store` sink — the only sink a Lambda function can serve — and the bus and
+ * state the caller built.
+ */
+import { readFileSync } from 'node:fs'
+import type { StoreRegistry } from '../adapters/registry.ts'
+import { StoreBundleSink } from '../adapters/store-bundle/sink.ts'
+import { StoreSet } from '../adapters/store-set.ts'
+import { type Catalog, parseCatalog } from '../broker/catalog/load.ts'
+import type { InjectConfig } from '../broker/catalog/schema.ts'
+import { CatalogError, InvalidConfigError } from '../broker/errors.ts'
+import { Broker } from '../broker/pipeline.ts'
+import {
+  type BindingSink,
+  type EventBus,
+  isWritable,
+  type Logger,
+  type StateStore,
+} from '../broker/ports.ts'
+import { SecretResolver } from '../broker/resolution/secret-resolver.ts'
+import { awsStoreRegistry } from './aws-stores.ts'
+import { catalogPath, type FunctionEnvironment, readAwsClientSettings } from './environment.ts'
+
+/** What {@link createBroker} wires in besides the catalog and the stores. */
+export interface BrokerParts {
+  readonly bus: EventBus
+  readonly state: StateStore
+  readonly logger: Logger
+  readonly clock?: () => Date
+  /** Test seam: another registry instead of {@link awsStoreRegistry}. */
+  readonly registry?: StoreRegistry
+}
+
+/** The broker and the stores it opened (closed by tests; Lambda freezes the process instead). */
+export interface AwsBroker {
+  readonly broker: Broker
+  readonly catalog: Catalog
+  readonly stores: StoreSet
+}
+
+/** The broker over the packaged catalog (`CAPBROKER_CATALOG`) and the AWS-only stores. */
+export function createBroker(env: FunctionEnvironment, parts: BrokerParts): AwsBroker {
+  const catalog = readCatalogFile(catalogPath(env))
+  const clock = parts.clock ?? (() => new Date())
+  const registry = parts.registry ?? awsStoreRegistry(readAwsClientSettings(env))
+  // The same protection as the embedded host's StoreSet: timeouts, retries, a breaker.
+  // The Lambda build has no CAPBROKER_HOME: no adapter it carries uses one.
+  const stores = new StoreSet(catalog.stores, registry, { home: '', cwd: process.cwd() })
+  const resolver = new SecretResolver({
+    stores: (name) => stores.get(name),
+    now: () => clock().getTime(),
+  })
+  const sinks = new Map<string, Promise<BindingSink>>()
+  const sinkFor = (environment: string, inject: InjectConfig) => {
+    let sink = sinks.get(environment)
+    if (!sink) {
+      sink = createSink(environment, inject, stores)
+      sinks.set(environment, sink)
+      sink.catch(() => sinks.delete(environment))
+    }
+    return sink
+  }
+  const broker = new Broker({
+    catalog,
+    resolver,
+    sinkFor,
+    state: parts.state,
+    bus: parts.bus,
+    clock,
+    logger: parts.logger,
+  })
+  return { broker, catalog, stores }
+}
+
+/** Only the `store` sink works on Lambda: it has no application file system to write to. */
+async function createSink(
+  environment: string,
+  inject: InjectConfig,
+  stores: StoreSet,
+): Promise<BindingSink> {
+  if (inject.to === 'service-binding') {
+    throw new InvalidConfigError(
+      `environment "${environment}" injects into service-binding files, which the AWS Lambda build cannot write for an application; give environments resolved on AWS { to: store, store: <an aws-secrets-manager store>, name: "capbroker/{app}/{environment}" }`,
+    )
+  }
+  const store = await stores.get(inject.store)
+  if (!isWritable(store))
+    throw new InvalidConfigError(
+      `store "${inject.store}" (${store.provider}) cannot be written, so it cannot hold bundles`,
+    )
+  return new StoreBundleSink({ store, name: inject.name })
+}
+
+/** Reads the packaged catalog; a missing file says how to choose one. */
+export function readCatalogFile(path: string): Catalog {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    const why =
+      code === 'ENOENT'
+        ? 'no such file (package capbroker.yaml with the function, or set CAPBROKER_CATALOG)'
+        : `cannot be read (${code})`
+    throw new CatalogError(path, [{ path: '', message: why }], { cause: error })
+  }
+  return parseCatalog(text, path)
+}

@@ -1,0 +1,76 @@
+/**
+ * The Lambda functions' configuration, read from their environment once per cold start.
+ * Each reader names the variable it wanted, so a deployment mistake reads as one line
+ * in the function's log instead of an SDK error three calls later.
+ */
+import { isAbsolute, resolve } from 'node:path'
+import { InvalidConfigError } from '../broker/errors.ts'
+import { isLogLevel, type LogLevel } from '../server/logger.ts'
+
+/** The variables the functions read (`process.env` in Lambda). */
+export type FunctionEnvironment = Readonly<Record<string, string | undefined>>
+
+/** Region and endpoint of the clients the host builds (bus, state, secret stores). */
+export interface AwsClientSettings {
+  readonly region: string
+  /** CAPBROKER_AWS_ENDPOINT: test-only, see {@link readAwsClientSettings}. */
+  readonly endpoint?: string
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/
+
+/** A variable that must be set and non-empty. */
+export function requireVariable(env: FunctionEnvironment, name: string, what: string): string {
+  const value = env[name]?.trim()
+  if (value === undefined || value === '')
+    throw new InvalidConfigError(`${name} is not set: the function needs ${what}`)
+  return value
+}
+
+/**
+ * `AWS_REGION` (set by Lambda itself) and `CAPBROKER_AWS_ENDPOINT`. The endpoint is for
+ * tests only — moto, serverless-offline: when set, every AWS client the host builds
+ * (EventBridge, DynamoDB and each Secrets Manager store, whatever the catalog says)
+ * talks to it. A deployed function must not have it.
+ */
+export function readAwsClientSettings(env: FunctionEnvironment): AwsClientSettings {
+  const region = requireVariable(env, 'AWS_REGION', 'the AWS region (Lambda sets it)')
+  if (!REGION.test(region))
+    throw new InvalidConfigError(`AWS_REGION must be an AWS region like eu-west-1`)
+  const endpoint = env.CAPBROKER_AWS_ENDPOINT?.trim()
+  if (endpoint === undefined || endpoint === '') return { region }
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol))
+    throw new InvalidConfigError('CAPBROKER_AWS_ENDPOINT must be an http(s) URL')
+  return { region, endpoint }
+}
+
+/** `CAPBROKER_EVENT_BUS`: the custom bus name (or ARN) requests and outcomes travel on. */
+export function eventBusName(env: FunctionEnvironment): string {
+  return requireVariable(env, 'CAPBROKER_EVENT_BUS', 'the name of the EventBridge bus')
+}
+
+/** `CAPBROKER_STATE_TABLE`: the DynamoDB state table. */
+export function stateTableName(env: FunctionEnvironment): string {
+  return requireVariable(env, 'CAPBROKER_STATE_TABLE', 'the name of the DynamoDB state table')
+}
+
+/**
+ * `CAPBROKER_CATALOG`: the catalog file packaged with the function. A relative path
+ * (and the default `capbroker.yaml`) resolves against `LAMBDA_TASK_ROOT`, where Lambda
+ * unpacks the function — the working directory of a bundled handler is not the place
+ * to guess from.
+ */
+export function catalogPath(env: FunctionEnvironment): string {
+  const root = env.LAMBDA_TASK_ROOT?.trim() || process.cwd()
+  const path = env.CAPBROKER_CATALOG?.trim() || 'capbroker.yaml'
+  return isAbsolute(path) ? path : resolve(root, path)
+}
+
+/** `CAPBROKER_LOG_LEVEL`: `debug`, `info` (default), `warn` or `error`. */
+export function logLevel(env: FunctionEnvironment): LogLevel {
+  const level = env.CAPBROKER_LOG_LEVEL?.trim()
+  if (level === undefined || level === '') return 'info'
+  if (!isLogLevel(level))
+    throw new InvalidConfigError('CAPBROKER_LOG_LEVEL must be one of debug, info, warn, error')
+  return level
+}

@@ -1,0 +1,14 @@
+// serverless.yml's view of the packaged catalog: `${file(./infra/catalog.cjs):path}` and
+// `${file(./infra/catalog.cjs):secretStatements}`. osls loads variable files with
+// require(), so this shim is CommonJS; the logic is TypeScript in catalog-access.ts
+// (Node's type stripping runs it). One parse per packaging run, however many references.
+const { resolve } = require('node:path')
+
+let described
+
+module.exports = function describeCatalog() {
+  described ??= import('./catalog-access.ts').then((m) =>
+    m.describePackagedCatalog(resolve(__dirname, '..'), process.env),
+  )
+  return described
+}

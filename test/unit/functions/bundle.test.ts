@@ -1,0 +1,84 @@
+/**
+ * What esbuild puts into each function's bundle (as serverless-esbuild would build it):
+ * no Google, Azure or embedded adapter in any of them, and each function carries only
+ * the AWS clients it calls. A stray import (the default store registry, the CLI) shows
+ * up here before it shows up as cold-start time.
+ */
+import { build, type Metafile } from 'esbuild'
+import { beforeAll, describe, expect, it } from 'vitest'
+
+const FUNCTIONS = ['ingest', 'resolve', 'bindings'] as const
+type FunctionName = (typeof FUNCTIONS)[number]
+
+/** Inputs that made it into the output (tree-shaken modules have 0 bytes in it). */
+const included = new Map<FunctionName, string[]>()
+
+beforeAll(async () => {
+  for (const name of FUNCTIONS) {
+    const result = await build({
+      entryPoints: [`functions/${name}.ts`],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node22',
+      minify: true,
+      write: false,
+      metafile: true,
+      outfile: `.build/${name}.mjs`,
+      logLevel: 'silent',
+    })
+    const output = Object.values((result.metafile as Metafile).outputs)[0]
+    included.set(
+      name,
+      Object.entries(output?.inputs ?? {})
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([path]) => path),
+    )
+  }
+}, 60_000)
+
+const has = (name: FunctionName, fragment: string) =>
+  (included.get(name) ?? []).some((path) => path.includes(fragment))
+
+describe('function bundles', () => {
+  it.each(FUNCTIONS)('%s carries no other cloud, no embedded adapter, no CLI', (name) => {
+    expect(included.get(name)?.length).toBeGreaterThan(0)
+    for (const fragment of [
+      'node_modules/@google-cloud/',
+      'node_modules/@azure/',
+      'node_modules/google-gax/',
+      'adapters/registry.ts',
+      'adapters/gcp-secret-manager/',
+      'adapters/azure-key-vault/',
+      'adapters/local/',
+      'adapters/sqlite/',
+      'adapters/service-binding/',
+      'cli/',
+    ])
+      expect(has(name, fragment), `${name} bundles ${fragment}`).toBe(false)
+  })
+
+  it('gives each function only the AWS clients it calls', () => {
+    const clients = (name: FunctionName) =>
+      ['client-eventbridge', 'client-dynamodb', 'client-secrets-manager'].filter((c) =>
+        has(name, `node_modules/@aws-sdk/${c}/`),
+      )
+    expect(clients('ingest')).toEqual(['client-eventbridge'])
+    expect(clients('bindings')).toEqual(['client-dynamodb'])
+    expect(clients('resolve')).toEqual([
+      'client-eventbridge',
+      'client-dynamodb',
+      'client-secrets-manager',
+    ])
+  })
+
+  it('keeps the catalog and the broker out of the HTTP-only functions', () => {
+    for (const name of ['ingest', 'bindings'] as const) {
+      expect(has(name, 'broker/pipeline.ts'), name).toBe(false)
+      expect(has(name, 'broker/catalog/load.ts'), name).toBe(false)
+    }
+    // ingest validates manifests (a Score workload may be YAML); bindings reads nothing.
+    expect(has('bindings', 'node_modules/yaml/')).toBe(false)
+    expect(has('resolve', 'broker/pipeline.ts')).toBe(true)
+  })
+})
