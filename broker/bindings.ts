@@ -5,7 +5,7 @@
  */
 import { NAME_PATTERN } from '../events/index.ts'
 import { InvalidSecretError } from './errors.ts'
-import type { Binding } from './ports.ts'
+import type { Binding, BindingRecord } from './ports.ts'
 import { SecretValue } from './secret-value.ts'
 
 const ENTRY = new RegExp(NAME_PATTERN)
@@ -93,5 +93,39 @@ export function buildBinding(
     provider: subject.provider,
     entries,
     secretEntries,
+  }
+}
+
+/** What `GET …/bindings` and `capbroker bindings` show of a binding: metadata, never values. */
+export interface BindingView {
+  readonly name: string
+  readonly type: string
+  readonly status: 'ready'
+  readonly provider: string
+  readonly store: string
+  readonly key: string
+  readonly version: string
+  readonly entries: readonly string[]
+  readonly secretEntries: readonly string[]
+  readonly sink: string
+  readonly location: string
+  readonly injectedAt: string
+}
+
+/** The view of a recorded binding. */
+export function bindingView(record: BindingRecord): BindingView {
+  return {
+    name: record.name,
+    type: record.type,
+    status: 'ready',
+    provider: record.provider,
+    store: record.store,
+    key: record.key,
+    version: record.version,
+    entries: record.entries,
+    secretEntries: record.secretEntries,
+    sink: record.sink,
+    location: record.location,
+    injectedAt: record.injectedAt,
   }
 }

@@ -15,6 +15,7 @@ export type ReasonCode =
   | 'DENIED'
   | 'INJECTION_FAILED'
   | 'INVALID_REQUEST'
+  | 'CONFLICT'
   | 'INTERNAL'
 
 /** Base class: every error the broker raises on purpose. */
@@ -57,6 +58,14 @@ export class UnavailableError extends BrokerError {
   constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
     super('UNAVAILABLE', message, { cause: options?.cause, retryable: true })
     this.retryAfterMs = options?.retryAfterMs
+  }
+}
+
+/** A compare-and-write found a newer version than the one it read. */
+export class ConflictError extends BrokerError {
+  override name = 'ConflictError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFLICT', message, options)
   }
 }
 

@@ -2,21 +2,27 @@
  * The resolution pipeline: requested event → validate → authorize → plan → fetch →
  * inject → publish → record, one outcome per capability. Pure orchestration over ports.
  */
-import { createHash } from 'node:crypto'
 import {
   type AnyCloudEvent,
   buildEvent,
   type CapabilityOutcome,
   type CloudEvent,
   EventTypes,
-  type Reason,
-  type ResolvedCapability,
 } from '../events/index.ts'
-import { buildBinding } from './bindings.ts'
 import type { Catalog } from './catalog/load.ts'
-import type { ClassConfig, InjectConfig } from './catalog/schema.ts'
-import { BrokerError, ManifestError, toBrokerError } from './errors.ts'
+import type { EnvironmentConfig, InjectConfig } from './catalog/schema.ts'
+import { isRetryable, ManifestError, toBrokerError } from './errors.ts'
 import { type CapabilitySpec, normalizeRequest } from './manifest.ts'
+import {
+  attributesFor,
+  deriveEventId,
+  type Emitter,
+  outcomeEvent,
+  type RequestResult,
+  reason,
+  resultOf,
+} from './outcome.ts'
+import { type Decided, fetchAndBind, planCapability } from './planning.ts'
 import {
   type Binding,
   type BindingRecord,
@@ -28,12 +34,9 @@ import {
   silentLogger,
 } from './ports.ts'
 import { type ReleaseRequest, type ReleaseResult, releaseBindings } from './release.ts'
-import {
-  referenceId,
-  type SecretReference,
-  type SecretResolver,
-} from './resolution/secret-resolver.ts'
-import { renderTemplate, TemplateValueError } from './template.ts'
+import type { SecretResolver } from './resolution/secret-resolver.ts'
+
+export { deriveEventId, type RequestResult, resultOf } from './outcome.ts'
 
 /** What the pipeline needs; the host (embedded runtime, Lambda, tests) wires the adapters. */
 export interface BrokerDependencies {
@@ -53,31 +56,15 @@ export interface BrokerDependencies {
   readonly idempotencyTtlMs?: number
 }
 
-/** The result of handling one requested event. */
-export interface RequestResult {
-  /** `in-progress`: a duplicate of a request another worker is still handling. */
-  readonly status: 'resolved' | 'failed' | 'denied' | 'in-progress'
-  /** True when this was a redelivery and the recorded outcome was returned. */
-  readonly duplicate: boolean
-  readonly events: readonly AnyCloudEvent[]
-  readonly capabilities: readonly CapabilityOutcome[]
+/** Per-call options of {@link Broker.handle}. */
+export interface HandleOptions {
+  /** The id of the HTTP request or invocation that carried the event, for the log line. */
+  readonly requestId?: string
 }
 
-type Planned = { spec: CapabilitySpec; cls: ClassConfig; ref: SecretReference; provider: string }
-type Decided = {
-  spec: CapabilitySpec
-  outcome: CapabilityOutcome
-  binding?: Binding
-  planned?: Planned
-}
+type Processed = { events: AnyCloudEvent[]; records: BindingRecord[]; transient: boolean }
 
-const reason = (code: string, message: string): Reason => ({ code, message })
-
-/** A deterministic event id: reprocessing a request after a crash emits the same ids. */
-export function deriveEventId(request: RequestKey, type: string): string {
-  const hex = createHash('sha256').update(`${request.source}\n${request.id}\n${type}`).digest('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
-}
+const APP_SOURCE = /^\/apps\/([^/]+)$/
 
 /** The broker core. One instance per catalog; it holds the secret cache through its resolver. */
 export class Broker {
@@ -97,15 +84,19 @@ export class Broker {
 
   /**
    * Handles a parsed `requested` event. A redelivery (same source + id) returns the
-   * recorded outcome and does nothing else; concurrent duplicates share one run.
-   * Rejects only when the outcome could not be published or recorded — the caller
-   * (an event bus) should redeliver.
+   * recorded outcome and does nothing else; concurrent duplicates share one run. An
+   * outcome whose failures were all transient is not remembered, so a redelivery tries
+   * again. Rejects only when the outcome could not be published or recorded — the
+   * caller (an event bus) should redeliver.
    */
-  handle(event: CloudEvent<typeof EventTypes.requested>): Promise<RequestResult> {
+  handle(
+    event: CloudEvent<typeof EventTypes.requested>,
+    options: HandleOptions = {},
+  ): Promise<RequestResult> {
     const id = JSON.stringify([event.source, event.id])
     const running = this.#inflight.get(id)
     if (running) return running.then((r) => ({ ...r, duplicate: true }))
-    const run = this.#handleOnce(event).finally(() => this.#inflight.delete(id))
+    const run = this.#handleOnce(event, options).finally(() => this.#inflight.delete(id))
     this.#inflight.set(id, run)
     return run
   }
@@ -115,65 +106,63 @@ export class Broker {
    * event each, out of the state. Releasing what is not bound is a no-op.
    */
   release(input: ReleaseRequest): Promise<ReleaseResult> {
+    const { catalog, sinkFor, state, bus, clock } = this.#deps
+    const source = this.#deps.source ?? '/capbroker'
     return releaseBindings(
-      {
-        catalog: this.#deps.catalog,
-        sinkFor: this.#deps.sinkFor,
-        state: this.#deps.state,
-        bus: this.#deps.bus,
-        clock: this.#deps.clock,
-        eventId: deriveEventId,
-        source: this.#deps.source ?? '/capbroker',
-        logger: this.#log,
-      },
+      { catalog, sinkFor, state, bus, clock, eventId: deriveEventId, source, logger: this.#log },
       input,
     )
   }
 
-  async #handleOnce(event: CloudEvent<typeof EventTypes.requested>): Promise<RequestResult> {
+  async #handleOnce(
+    event: CloudEvent<typeof EventTypes.requested>,
+    options: HandleOptions,
+  ): Promise<RequestResult> {
     const started = this.#deps.clock().getTime()
     const request: RequestKey = { source: event.source, id: event.id }
+    const logged = {
+      requestId: options.requestId,
+      source: request.source,
+      id: request.id,
+      app: event.data.app,
+      environment: event.data.environment,
+    }
     const claim = await this.#deps.state.claim(request, {
       now: this.#deps.clock(),
       leaseMs: this.#deps.leaseMs ?? 60_000,
     })
     if (claim.status === 'completed') {
       const result = resultOf(claim.outcome.events, true)
-      this.#log.info('request', {
-        source: request.source,
-        id: request.id,
-        subject: event.subject,
-        outcome: result.status,
-        duplicate: true,
-      })
+      this.#log.info('request', { ...logged, outcome: result.status, duplicate: true })
       return result
     }
-    if (claim.status === 'in-progress')
+    if (claim.status === 'in-progress') {
+      this.#log.info('request', { ...logged, outcome: 'in-progress', duplicate: true })
       return { status: 'in-progress', duplicate: true, events: [], capabilities: [] }
-
+    }
     try {
-      const { events, records } = await this.#process(event, request)
+      const { events, records, transient } = await this.#process(event, request)
       await this.#deps.bus.publish(events)
       const now = this.#deps.clock()
+      // A transient failure is not the request's final word: remember the bindings, but
+      // not the id, so that the redelivery the bus makes tries again.
+      const ttlMs = transient ? 0 : (this.#deps.idempotencyTtlMs ?? 7 * 24 * 3_600_000)
       await this.#deps.state.complete(
         request,
         { events, completedAt: now.toISOString() },
         records,
-        {
-          now,
-          ttlMs: this.#deps.idempotencyTtlMs ?? 7 * 24 * 3_600_000,
-        },
+        { now, ttlMs },
       )
-      const result = resultOf(events, false)
+      const result = { ...resultOf(events, false), ...(transient ? { retryable: true } : {}) }
+      const count = (s: CapabilityOutcome['status']) =>
+        result.capabilities.filter((c) => c.status === s).length
       this.#log.info('request', {
-        source: request.source,
-        id: request.id,
-        app: event.data.app,
-        environment: event.data.environment,
+        ...logged,
         outcome: result.status,
-        ready: count(result, 'ready'),
-        failed: count(result, 'failed'),
-        denied: count(result, 'denied'),
+        retryable: transient || undefined,
+        ready: count('ready'),
+        failed: count('failed'),
+        denied: count('denied'),
         durationMs: now.getTime() - started,
       })
       return result
@@ -181,276 +170,133 @@ export class Broker {
       // Let a redelivery try again rather than wait out the lease.
       await this.#deps.state.abandon(request).catch(() => {})
       this.#log.error('request not completed', {
-        source: request.source,
-        id: request.id,
+        ...logged,
         error: toBrokerError(error, 'request').message,
       })
       throw error
     }
   }
 
-  async #process(event: CloudEvent<typeof EventTypes.requested>, request: RequestKey) {
-    const { app, environment } = event.data
+  #emitter(): Emitter {
+    return { source: this.#deps.source ?? '/capbroker', time: this.#deps.clock().toISOString() }
+  }
+
+  async #process(
+    event: CloudEvent<typeof EventTypes.requested>,
+    request: RequestKey,
+  ): Promise<Processed> {
+    const target = { app: event.data.app, environment: event.data.environment }
+    const refuse = (
+      why: Parameters<typeof outcomeEvent>[4],
+      outcomes: CapabilityOutcome[] = [],
+    ): Processed => ({
+      events: [outcomeEvent(this.#emitter(), request, target, outcomes, why)],
+      records: [],
+      transient: false,
+    })
     let specs: readonly CapabilitySpec[]
     try {
       specs = normalizeRequest(event.data).capabilities
     } catch (error) {
       if (!(error instanceof ManifestError)) throw error
-      return {
-        events: [
-          this.#outcomeEvent(
-            request,
-            app,
-            environment,
-            [],
-            reason('INVALID_REQUEST', error.message),
-          ),
-        ],
-        records: [],
-      }
+      return refuse(reason('INVALID_REQUEST', error.message))
     }
-    const env = this.#deps.catalog.environments.get(environment)
-    if (!env) {
-      const defined = [...this.#deps.catalog.environments.keys()].join(', ')
+    // An app speaks for itself only: `/apps/billing` cannot ask for checkout's secrets.
+    const speaker = APP_SOURCE.exec(event.source)?.[1]
+    if (speaker !== undefined && speaker !== target.app) {
       const why = reason(
-        'INVALID_REQUEST',
-        `unknown environment "${environment}" (the catalog defines ${defined || 'none'})`,
+        'DENIED',
+        `events from ${event.source} may only request capabilities for app "${speaker}"`,
       )
-      const outcomes = specs.map(
-        (s): CapabilityOutcome => ({ name: s.name, type: s.type, status: 'failed', reason: why }),
-      )
-      return { events: [this.#outcomeEvent(request, app, environment, outcomes, why)], records: [] }
-    }
-
-    const decided = await this.#fetch(
-      app,
-      environment,
-      specs.map((spec) => this.#plan(app, environment, spec)),
-    )
-    const ready = decided.filter(
-      (d): d is Decided & { binding: Binding; planned: Planned } => d.binding !== undefined,
-    )
-    const events: AnyCloudEvent[] = []
-    const records: BindingRecord[] = []
-    if (ready.length > 0) {
-      try {
-        const sink = await this.#deps.sinkFor(environment, env.inject)
-        const receipt = await sink.inject(
-          { app, environment },
-          ready.map((d) => d.binding),
-        )
-        const injectedAt = this.#deps.clock().toISOString()
-        for (const d of ready) {
-          records.push({
-            app,
-            environment,
-            name: d.spec.name,
-            type: d.spec.type,
-            provider: d.planned.provider,
-            store: d.planned.ref.store,
-            key: d.planned.ref.key,
-            version: d.outcome.version ?? '',
-            entries: d.outcome.entries ?? [],
-            secretEntries: d.outcome.secretEntries ?? [],
-            sink: receipt.sink,
-            location: receipt.location,
-            injectedAt,
-            request,
-          })
-        }
-        events.push(
-          buildEvent(EventTypes.injected, this.#attributes(request, EventTypes.injected), {
-            app,
-            environment,
-            request,
-            sink: receipt.sink,
-            location: receipt.location,
-            ...(receipt.version === undefined ? {} : { version: receipt.version }),
-            bindings: receipt.bindings.map((b) => ({
-              name: b.name,
-              ...(b.path === undefined ? {} : { path: b.path }),
-            })),
-          }),
-        )
-      } catch (error) {
-        const why = reason(
-          'INJECTION_FAILED',
-          toBrokerError(error, `injecting into environment "${environment}"`).message,
-        )
-        this.#log.warn('injection failed', { app, environment, error: why.message })
-        for (const d of ready)
-          d.outcome = { name: d.spec.name, type: d.spec.type, status: 'failed', reason: why }
-      }
-    }
-    events.unshift(
-      this.#outcomeEvent(
-        request,
-        app,
-        environment,
-        decided.map((d) => d.outcome),
-      ),
-    )
-    return { events, records }
-  }
-
-  /** Authorize (app, environment, type), pick the class, render the key, authorize the key. */
-  #plan(app: string, environment: string, spec: CapabilitySpec): Decided {
-    const { catalog } = this.#deps
-    const fail = (status: 'failed' | 'denied', why: Reason): Decided => ({
-      spec,
-      outcome: { name: spec.name, type: spec.type, status, reason: why },
-    })
-    const byType = catalog.policy.decide({ app, environment, type: spec.type })
-    if (!byType.allowed) return fail('denied', reason('DENIED', byType.message))
-    const cls = catalog.findClass(spec.type, spec.class, environment)
-    if (!cls) {
-      const flavour = spec.class === undefined ? '' : ` (class "${spec.class}")`
-      return fail(
-        'failed',
-        reason(
-          'NO_MATCHING_CLASS',
-          `no catalog class serves type "${spec.type}"${flavour} in environment "${environment}"`,
-        ),
+      return refuse(
+        { ...why, denied: true },
+        specs.map((s) => ({ name: s.name, type: s.type, status: 'denied', reason: why })),
       )
     }
-    let key: string
-    let version: string | undefined
-    try {
-      const context = { app, environment, name: spec.name, params: spec.params }
-      key = renderTemplate(cls.key, context)
-      version = cls.version === undefined ? undefined : renderTemplate(cls.version, context)
-    } catch (error) {
-      if (!(error instanceof TemplateValueError)) throw error
-      return fail('failed', reason('INVALID_PARAMS', `capability "${spec.name}": ${error.message}`))
+    const env = this.#deps.catalog.environments.get(target.environment)
+    if (!env) {
+      const why = reason('INVALID_REQUEST', `unknown environment "${target.environment}"`)
+      return refuse(
+        why,
+        specs.map((s) => ({ name: s.name, type: s.type, status: 'failed', reason: why })),
+      )
     }
-    const byKey = catalog.policy.decide({ app, environment, type: spec.type, key })
-    if (!byKey.allowed) return fail('denied', reason('DENIED', byKey.message))
-    const provider = catalog.stores.get(cls.store)?.adapter ?? cls.store
-    const ref: SecretReference = {
-      store: cls.store,
-      key,
-      ...(version === undefined ? {} : { version }),
-      ttlMs: catalog.cacheTtlFor(cls),
-    }
-    return {
-      spec,
-      outcome: { name: spec.name, type: spec.type, status: 'failed' },
-      planned: { spec, cls, ref, provider },
-    }
-  }
-
-  async #fetch(app: string, environment: string, decided: Decided[]): Promise<Decided[]> {
-    const planned = decided.flatMap((d) => (d.planned ? [d.planned] : []))
-    if (planned.length === 0) return decided
-    const reads = await this.#deps.resolver.resolve(planned.map((p) => p.ref))
-    for (const d of decided) {
-      const p = d.planned
-      if (!p) continue
-      const read = reads.get(referenceId(p.ref))
-      const base = { name: p.spec.name, type: p.spec.type }
-      if (!read?.ok) {
-        const error = read?.error ?? new BrokerError('INTERNAL', `no result for key "${p.ref.key}"`)
-        d.outcome = {
-          ...base,
-          status: 'failed',
-          reason: reason(error.code, error.message),
-          provider: p.provider,
-          store: p.ref.store,
-          key: p.ref.key,
-        }
-        this.#log.debug('read failed', {
-          app,
-          environment,
-          capability: p.spec.name,
-          store: p.ref.store,
-          key: p.ref.key,
-          code: error.code,
-        })
-        continue
-      }
-      try {
-        const binding = buildBinding(
-          { name: p.spec.name, type: p.spec.type, provider: p.provider, key: p.ref.key },
-          p.cls,
-          read.value,
-        )
-        d.binding = binding
-        d.outcome = {
-          ...base,
-          status: 'ready',
-          provider: p.provider,
-          store: p.ref.store,
-          key: p.ref.key,
-          version: read.version,
-          entries: ['type', 'provider', ...binding.entries.keys()],
-          secretEntries: [...binding.secretEntries],
-        }
-      } catch (error) {
-        const failure = toBrokerError(error, `capability "${p.spec.name}"`)
-        d.outcome = {
-          ...base,
-          status: 'failed',
-          reason: reason(failure.code, failure.message),
-          provider: p.provider,
-          store: p.ref.store,
-          key: p.ref.key,
-          version: read.version,
-        }
-      }
-    }
-    return decided
-  }
-
-  #attributes(request: RequestKey, type: string) {
-    return {
-      id: deriveEventId(request, type),
-      source: this.#deps.source ?? '/capbroker',
-      time: this.#deps.clock().toISOString(),
-    }
-  }
-
-  #outcomeEvent(
-    request: RequestKey,
-    app: string,
-    environment: string,
-    outcomes: CapabilityOutcome[],
-    why?: Reason,
-  ): AnyCloudEvent {
-    const failed = why !== undefined || outcomes.some((o) => o.status === 'failed')
-    const denied = outcomes.some((o) => o.status === 'denied')
-    if (!failed && !denied) {
-      const capabilities = outcomes.map((o) => o as ResolvedCapability)
-      return buildEvent(EventTypes.resolved, this.#attributes(request, EventTypes.resolved), {
-        app,
-        environment,
-        request,
-        capabilities,
-      })
-    }
-    const type = failed ? EventTypes.failed : EventTypes.denied
-    return buildEvent(type, this.#attributes(request, type), {
-      app,
-      environment,
+    const planned = specs.map((spec) =>
+      planCapability(this.#deps.catalog, target.app, target.environment, spec),
+    )
+    const decided = await fetchAndBind(this.#deps.resolver, planned, this.#log)
+    const injection = await this.#inject(target, env, decided, request)
+    const transient = decided.some((d) => d.transient === true)
+    const outcome = outcomeEvent(
+      this.#emitter(),
       request,
-      ...(why ? { reason: why } : {}),
-      capabilities: outcomes,
-    })
+      target,
+      decided.map((d) => d.outcome),
+    )
+    return { events: [outcome, ...injection.events], records: injection.records, transient }
   }
-}
 
-function count(result: RequestResult, status: CapabilityOutcome['status']): number {
-  return result.capabilities.filter((c) => c.status === status).length
-}
-
-/** Reads the status and the per-capability outcomes back out of the outcome events. */
-export function resultOf(events: readonly AnyCloudEvent[], duplicate: boolean): RequestResult {
-  for (const event of events) {
-    if (event.type === EventTypes.resolved)
-      return { status: 'resolved', duplicate, events, capabilities: event.data.capabilities }
-    if (event.type === EventTypes.failed)
-      return { status: 'failed', duplicate, events, capabilities: event.data.capabilities }
-    if (event.type === EventTypes.denied)
-      return { status: 'denied', duplicate, events, capabilities: event.data.capabilities }
+  /** Injects the ready bindings through the environment's sink; a sink failure fails them. */
+  async #inject(
+    target: { app: string; environment: string },
+    env: EnvironmentConfig,
+    decided: Decided[],
+    request: RequestKey,
+  ): Promise<{ events: AnyCloudEvent[]; records: BindingRecord[] }> {
+    const ready = decided.filter(
+      (d): d is Decided & { binding: Binding } =>
+        d.binding !== undefined && d.planned !== undefined,
+    )
+    if (ready.length === 0) return { events: [], records: [] }
+    try {
+      const sink = await this.#deps.sinkFor(target.environment, env.inject)
+      const receipt = await sink.inject(
+        target,
+        ready.map((d) => d.binding),
+      )
+      const injectedAt = this.#deps.clock().toISOString()
+      const records = ready.map(
+        (d): BindingRecord => ({
+          ...target,
+          name: d.spec.name,
+          type: d.spec.type,
+          provider: d.planned?.provider ?? '',
+          store: d.planned?.ref.store ?? '',
+          key: d.planned?.ref.key ?? '',
+          version: d.outcome.version ?? '',
+          entries: d.outcome.entries ?? [],
+          secretEntries: d.outcome.secretEntries ?? [],
+          sink: receipt.sink,
+          location: receipt.location,
+          injectedAt,
+          request,
+        }),
+      )
+      const injected = buildEvent(
+        EventTypes.injected,
+        attributesFor(this.#emitter(), request, EventTypes.injected),
+        {
+          ...target,
+          request,
+          sink: receipt.sink,
+          location: receipt.location,
+          ...(receipt.version === undefined ? {} : { version: receipt.version }),
+          bindings: receipt.bindings.map((b) => ({
+            name: b.name,
+            ...(b.path === undefined ? {} : { path: b.path }),
+          })),
+        },
+      )
+      return { events: [injected], records }
+    } catch (error) {
+      const failure = toBrokerError(error, `injecting into environment "${target.environment}"`)
+      const why = reason('INJECTION_FAILED', failure.message)
+      this.#log.warn('injection failed', { ...target, error: why.message })
+      for (const d of ready) {
+        d.outcome = { name: d.spec.name, type: d.spec.type, status: 'failed', reason: why }
+        d.transient = isRetryable(failure)
+      }
+      return { events: [], records: [] }
+    }
   }
-  return { status: 'failed', duplicate, events, capabilities: [] }
 }

@@ -51,10 +51,22 @@ export interface WriteOutcome {
   readonly changed: boolean
 }
 
+/** Options of {@link WritableSecretStore.write}. */
+export interface WriteOptions extends CallOptions {
+  /**
+   * Compare-and-write, for stores with `conditionalWrites`: write only when the newest
+   * version is still this one (`null`: only when the key does not exist), else throw
+   * ConflictError. Read-modify-write of a shared secret (the bundle) needs it.
+   */
+  readonly ifVersion?: string | null
+}
+
 /** A store the broker may write to (the bundle sink, `capbroker secrets put`). */
 export interface WritableSecretStore extends SecretStore {
+  /** True when `write` honours {@link WriteOptions.ifVersion}. */
+  readonly conditionalWrites?: boolean
   /** Writes a new version, unless the newest version already holds this value. */
-  write(key: string, value: SecretValue, options?: CallOptions): Promise<WriteOutcome>
+  write(key: string, value: SecretValue, options?: WriteOptions): Promise<WriteOutcome>
   /** Deletes the key and all its versions; deleting a missing key is not an error. */
   delete(key: string, options?: CallOptions): Promise<void>
 }
@@ -172,6 +184,47 @@ export interface StateStore {
   listBindings(target: BindingTarget): Promise<BindingRecord[]>
   removeBindings(target: BindingTarget, names: readonly string[]): Promise<void>
   close(): Promise<void>
+}
+
+/** Where a manifest is: a repository (`owner/name`), a path in it, a commit. */
+export interface ManifestLocation {
+  readonly repository: string
+  readonly path: string
+  /** The full commit id (40 or 64 hex digits). */
+  readonly commit: string
+}
+
+/**
+ * Reads an app's manifest at a commit (the Git push trigger): the GitHub contents API,
+ * or a local clone. Resolves `undefined` when the file does not exist at that commit;
+ * rejects with a BrokerError (`AccessDenied` for a refused token, `Unavailable` for
+ * throttling, 5xx and timeouts, `InvalidConfig` for a file it cannot read as text).
+ */
+export interface ManifestSource {
+  /** `github` or `local-git`, for logs. */
+  readonly kind: string
+  read(location: ManifestLocation, options?: CallOptions): Promise<string | undefined>
+}
+
+/**
+ * A chat message: plain `text` (notifications, screen readers) and Block Kit `blocks`.
+ * Names, statuses and reasons only — never a secret value.
+ */
+export interface ChatMessage {
+  readonly text: string
+  readonly blocks: readonly Readonly<Record<string, unknown>>[]
+  /** `ephemeral`: only the person who typed the command sees it. */
+  readonly visibility: 'ephemeral' | 'in_channel'
+}
+
+/** Where to answer a chat command later (Slack's `response_url`), already validated. */
+export interface ChatReplyTarget {
+  readonly url: string
+}
+
+/** Answers a chat command after the acknowledgement (the outcome of the work it asked for). */
+export interface ChatResponder {
+  respond(target: ChatReplyTarget, message: ChatMessage, options?: CallOptions): Promise<void>
 }
 
 /** Structured logging; fields are names and numbers, never values. */

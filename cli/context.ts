@@ -2,8 +2,9 @@
  * What the commands share: where home is, how to load the catalog and the embedded
  * runtime, and plain-text tables for people (`--json` for machines).
  */
-import { readFileSync } from 'node:fs'
-import { relative, resolve } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
+import { SECRETS_DB_FILE } from '../adapters/local/index.ts'
 import type { Catalog } from '../broker/catalog/load.ts'
 import type { Logger } from '../broker/ports.ts'
 import { createJsonLogger, isLogLevel } from '../server/logger.ts'
@@ -51,16 +52,23 @@ export interface Loaded {
 }
 
 /**
- * Loads the catalog (falling back to the bundled example on a first run, and seeding
- * the local store with its example values) and wires the embedded runtime.
+ * Loads the catalog (falling back to the bundled example when there is none) and wires
+ * the embedded runtime. With `seed` (only `serve` asks), a first run on the example —
+ * a home without a local store yet — gets the example values; later runs never write
+ * them again, so a deleted example secret stays deleted.
  */
-export async function loadRuntime(options: HomeOptions, log: Logger): Promise<Loaded> {
+export async function loadRuntime(
+  options: HomeOptions,
+  log: Logger,
+  behaviour: { seed?: boolean } = {},
+): Promise<Loaded> {
   const located = locateCatalog(options.catalog)
   const catalog = readCatalog(located.path)
   const home = homeDir(options)
+  const firstRun = !existsSync(join(home, SECRETS_DB_FILE))
   const runtime = createEmbeddedRuntime({ catalog, home, logger: log })
   const usingExample = located.origin === 'example'
-  if (usingExample) await seedExampleSecrets(runtime)
+  if (usingExample && firstRun && behaviour.seed) await seedExampleSecrets(runtime)
   return { catalog, runtime, usingExample, home }
 }
 

@@ -1,6 +1,16 @@
 /** Talking to a running `capbroker serve`: problem documents become clear errors. */
 import { UsageError } from './errors.ts'
 
+/** The server answered with an error status: the problem document's message, and the status. */
+export class HttpAnswerError extends UsageError {
+  override name = 'HttpAnswerError'
+  readonly status: number
+  constructor(status: number, message: string) {
+    super(message)
+    this.status = status
+  }
+}
+
 async function call(url: URL, init: RequestInit): Promise<unknown> {
   let response: Response
   try {
@@ -25,7 +35,8 @@ async function call(url: URL, init: RequestInit): Promise<unknown> {
       | { detail?: string; title?: string; errors?: { path: string; message: string }[] }
       | undefined
     const errors = problem?.errors?.map((e) => `\n  ${e.path}: ${e.message}`).join('') ?? ''
-    throw new UsageError(
+    throw new HttpAnswerError(
+      response.status,
       `capbroker answered ${response.status} ${problem?.title ?? ''}: ${problem?.detail ?? 'no detail'}${errors}`,
     )
   }
@@ -48,4 +59,13 @@ export function postJson(
 /** GETs JSON. */
 export function getJson(url: URL): Promise<unknown> {
   return call(url, { method: 'GET' })
+}
+
+/** Checks a `--server` value: an http(s) URL. */
+export function serverUrl(value: string): URL {
+  const url = URL.canParse(value) ? new URL(value) : undefined
+  if (!url || !/^https?:$/.test(url.protocol)) {
+    throw new UsageError(`--server must be a URL like http://127.0.0.1:7777 (got "${value}")`)
+  }
+  return url
 }

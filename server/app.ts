@@ -1,16 +1,21 @@
 /**
  * The embedded runtime's HTTP surface — the same paths as on AWS:
  * `POST /events`, `GET /apps/<app>/environments/<env>/bindings`, `GET /healthz`,
- * and the trigger paths. Handlers are thin: decode, call the broker, answer.
+ * and the trigger paths `POST /webhooks/github` and `POST /chatops/slack` (see
+ * webhooks.ts and chatops.ts). Handlers are thin: decode, call the broker, answer.
  */
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { RequestResult } from '../broker/pipeline.ts'
+import { bindingView } from '../broker/bindings.ts'
 import type { Logger } from '../broker/ports.ts'
-import { type AnyCloudEvent, EventTypes, NAME_PATTERN } from '../events/index.ts'
+import type { ChatJob } from '../broker/triggers/chat-ops.ts'
+import { EventTypes, NAME_PATTERN } from '../events/index.ts'
+import { handleSlackCommand, MAX_SLASH_COMMAND_BYTES, notifyChatOutcome } from './chatops.ts'
 import { decodeRequestedEvents, MAX_BODY_BYTES } from './ingest.ts'
 import { HttpProblem, problemDocument } from './problem.ts'
 import type { EmbeddedRuntime } from './runtime.ts'
+import { outcomeBody } from './views.ts'
+import { handleGitHubWebhook, MAX_WEBHOOK_BYTES } from './webhooks.ts'
 
 /** What a request handler answers. */
 interface Reply {
@@ -30,48 +35,30 @@ export interface BrokerServer {
 
 const NAME = new RegExp(NAME_PATTERN)
 const BINDINGS_PATH = /^\/apps\/([^/]+)\/environments\/([^/]+)\/bindings\/?$/
+/** Events accepted without `wait` and not yet processed, at most. */
+export const MAX_PENDING = 1000
 
-async function readBody(request: IncomingMessage): Promise<Buffer> {
+function decodeSegment(segment: string | undefined): string {
+  try {
+    return decodeURIComponent(segment ?? '')
+  } catch {
+    throw new HttpProblem(400, 'the path is not valid percent-encoding')
+  }
+}
+
+/** The raw body, up to `limit` bytes (signatures are checked over the exact bytes). */
+async function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(request.headers['content-length'])
-  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES)
-    throw new HttpProblem(413, `the body is larger than ${MAX_BODY_BYTES} bytes`)
+  if (Number.isFinite(declared) && declared > limit)
+    throw new HttpProblem(413, `the body is larger than ${limit} bytes`)
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of request) {
     size += (chunk as Buffer).byteLength
-    if (size > MAX_BODY_BYTES)
-      throw new HttpProblem(413, `the body is larger than ${MAX_BODY_BYTES} bytes`)
+    if (size > limit) throw new HttpProblem(413, `the body is larger than ${limit} bytes`)
     chunks.push(chunk as Buffer)
   }
   return Buffer.concat(chunks)
-}
-
-/** The JSON an app gets for one processed request: statuses and names, never values. */
-export function outcomeBody(event: AnyCloudEvent, result: RequestResult) {
-  return {
-    id: event.id,
-    source: event.source,
-    status: result.status,
-    duplicate: result.duplicate,
-    capabilities: result.capabilities,
-    ...injectedInto(result.events),
-    events: result.events.map((e) => ({ id: e.id, type: e.type })),
-  }
-}
-
-function injectedInto(events: readonly AnyCloudEvent[]) {
-  for (const e of events) {
-    if (e.type === EventTypes.injected) {
-      return {
-        bindings: {
-          sink: e.data.sink,
-          location: e.data.location,
-          ...(e.data.version ? { version: e.data.version } : {}),
-        },
-      }
-    }
-  }
-  return {}
 }
 
 /** Creates the HTTP server over an embedded runtime (not yet listening). */
@@ -86,20 +73,32 @@ export function createBrokerServer(
     background.add(work)
     void work.finally(() => background.delete(work))
   }
+  // A slash command's work runs after the acknowledgement, like any background request.
+  const slackCommands = {
+    ...runtime.triggers.slack,
+    schedule: async (job: ChatJob) => {
+      track(notifyChatOutcome(runtime.triggers.notify, job).catch(() => {}))
+    },
+  }
 
-  async function postEvents(request: IncomingMessage, url: URL): Promise<Reply> {
+  async function postEvents(request: IncomingMessage, url: URL, requestId: string): Promise<Reply> {
     const events = decodeRequestedEvents(request.headers, await readBody(request))
     const wait = ['true', '1', ''].includes(url.searchParams.get('wait') ?? 'false')
-    const subjects = {
-      app: events[0]?.subject?.split('/')[0],
-      environment: events[0]?.subject?.split('/')[1],
-    }
+    const [app, environment] = events[0]?.subject?.split('/') ?? []
+    const subjects = { app, environment }
     if (!wait) {
+      // Accepted work is bounded: past the limit the caller is asked to come back.
+      if (background.size + events.length > MAX_PENDING) {
+        throw new HttpProblem(503, `more than ${MAX_PENDING} requests are waiting; retry shortly`, {
+          headers: { 'retry-after': '1' },
+        })
+      }
       for (const event of events) {
         if (event.type !== EventTypes.requested) continue
         track(
-          runtime.broker.handle(event).catch((error: unknown) => {
+          runtime.broker.handle(event, { requestId }).catch((error: unknown) => {
             logger.error('request failed', {
+              requestId,
               id: event.id,
               source: event.source,
               error: (error as Error).name,
@@ -117,10 +116,19 @@ export function createBrokerServer(
       events.map(async (event) => {
         if (event.type !== EventTypes.requested)
           throw new HttpProblem(400, 'only requested events are accepted')
-        return outcomeBody(event, await runtime.broker.handle(event))
+        return outcomeBody(event, await runtime.broker.handle(event, { requestId }))
       }),
     )
     const single = results.length === 1 && !request.headers['content-type']?.includes('batch')
+    if (single && results[0]?.status === 'in-progress') {
+      throw new HttpProblem(
+        409,
+        `request ${results[0].id} from ${results[0].source} is being processed by another worker; retry shortly`,
+        {
+          headers: { 'retry-after': '5' },
+        },
+      )
+    }
     return {
       status: 200,
       body: single ? results[0] : { results },
@@ -135,21 +143,7 @@ export function createBrokerServer(
     ] as const) {
       if (!NAME.test(value)) throw new HttpProblem(400, `${what} must match ${NAME_PATTERN}`)
     }
-    const records = await runtime.state.listBindings({ app, environment })
-    const bindings = records.map((r) => ({
-      name: r.name,
-      type: r.type,
-      status: 'ready',
-      provider: r.provider,
-      store: r.store,
-      key: r.key,
-      version: r.version,
-      entries: r.entries,
-      secretEntries: r.secretEntries,
-      sink: r.sink,
-      location: r.location,
-      injectedAt: r.injectedAt,
-    }))
+    const bindings = (await runtime.state.listBindings({ app, environment })).map(bindingView)
     return { status: 200, body: { app, environment, bindings }, log: { app, environment } }
   }
 
@@ -162,7 +156,7 @@ export function createBrokerServer(
     }
   }
 
-  async function route(request: IncomingMessage, url: URL): Promise<Reply> {
+  async function route(request: IncomingMessage, url: URL, requestId: string): Promise<Reply> {
     const method = request.method ?? 'GET'
     const only = (allowed: string, handler: () => Promise<Reply>) => {
       if (method !== allowed)
@@ -171,21 +165,25 @@ export function createBrokerServer(
         })
       return handler()
     }
-    if (url.pathname === '/events') return only('POST', () => postEvents(request, url))
+    if (url.pathname === '/events') return only('POST', () => postEvents(request, url, requestId))
     if (url.pathname === '/healthz') return only('GET', getHealth)
     const bindings = BINDINGS_PATH.exec(url.pathname)
     if (bindings)
-      return only('GET', () =>
-        getBindings(decodeURIComponent(bindings[1] ?? ''), decodeURIComponent(bindings[2] ?? '')),
+      return only('GET', () => getBindings(decodeSegment(bindings[1]), decodeSegment(bindings[2])))
+    if (url.pathname === '/webhooks/github')
+      return only('POST', async () =>
+        handleGitHubWebhook(runtime.triggers.github, {
+          headers: request.headers,
+          body: await readBody(request, MAX_WEBHOOK_BYTES),
+        }),
       )
-    if (url.pathname === '/webhooks/github' || url.pathname === '/chatops/slack') {
-      return only('POST', async () => {
-        throw new HttpProblem(
-          501,
-          `${url.pathname} is not available yet in this version of capbroker`,
-        )
-      })
-    }
+    if (url.pathname === '/chatops/slack')
+      return only('POST', async () =>
+        handleSlackCommand(slackCommands, {
+          headers: request.headers,
+          body: await readBody(request, MAX_SLASH_COMMAND_BYTES),
+        }),
+      )
     throw new HttpProblem(404, `no such path: ${url.pathname}`)
   }
 
@@ -197,10 +195,10 @@ export function createBrokerServer(
     const url = new URL(request.url ?? '/', 'http://localhost')
     let reply: Reply
     try {
-      reply = await route(request, url)
+      reply = await route(request, url, requestId)
     } catch (error) {
       const problem = problemDocument(error, url.pathname)
-      if (problem.status >= 500)
+      if (problem.status >= 500 && problem.status !== 503)
         logger.error('internal error', {
           requestId,
           error: (error as Error).name,

@@ -4,6 +4,8 @@
  * embedded server and the `ingest` Lambda.
  */
 import { type Headers, HTTP, type CloudEvent as SdkEvent } from 'cloudevents'
+import { ManifestError } from '../broker/errors.ts'
+import { normalizeRequest } from '../broker/manifest.ts'
 import {
   type AnyCloudEvent,
   EventTypes,
@@ -46,12 +48,18 @@ function decodeText(body: Buffer): string {
 
 /**
  * Decodes and validates the CloudEvents of an HTTP request. Only `requested` events
- * are accepted. Throws {@link HttpProblem}: 413 too large, 415 other content types,
- * 400 malformed (with `errors` naming each attribute or data field).
+ * are accepted, and their manifests are checked here, once, at the edge. Throws
+ * {@link HttpProblem}: 413 too large, 415 other content types, 400 malformed (with
+ * `errors` naming each attribute or data field).
+ *
+ * Binary mode goes through the CloudEvents SDK, which maps the `ce-*` headers.
+ * Structured and batch bodies are checked as sent: the SDK fills a missing `id` with a
+ * random one, which would turn every redelivery of such an event into a new request.
  */
 export function decodeRequestedEvents(headers: Headers, body: Buffer): AnyCloudEvent[] {
-  if (body.byteLength > MAX_BODY_BYTES)
+  if (body.byteLength > MAX_BODY_BYTES) {
     throw new HttpProblem(413, `the body is larger than ${MAX_BODY_BYTES} bytes`)
+  }
   const type = mediaType(headers)
   if (!JSON_TYPES.includes(type)) {
     throw new HttpProblem(
@@ -63,64 +71,94 @@ export function decodeRequestedEvents(headers: Headers, body: Buffer): AnyCloudE
     )
   }
   const text = decodeText(body)
-  if (type === 'application/json' && headers['ce-id'] === undefined) {
+  const batch = type === 'application/cloudevents-batch+json'
+  const raws = type === 'application/json' ? [decodeBinary(headers, text)] : decodeJson(text, batch)
+  if (raws.length === 0) throw new HttpProblem(400, 'the batch is empty')
+  if (raws.length > MAX_BATCH_EVENTS) {
+    throw new HttpProblem(413, `a batch may carry at most ${MAX_BATCH_EVENTS} events`)
+  }
+  return raws.map((raw, i) => checkRequested(raw, batch ? `[${i}].` : ''))
+}
+
+function decodeBinary(headers: Headers, text: string): unknown {
+  const missing = ['ce-id', 'ce-source', 'ce-type', 'ce-specversion'].filter(
+    (h) => headers[h] === undefined,
+  )
+  if (missing.length > 0) {
     throw new HttpProblem(
       400,
-      'binary-mode CloudEvents need ce-id, ce-source, ce-type and ce-specversion headers (or send application/cloudevents+json)',
+      `binary-mode CloudEvents need the headers ${missing.join(', ')} (or send application/cloudevents+json)`,
     )
   }
-  if (type !== 'application/json') {
-    try {
-      JSON.parse(text)
-    } catch (error) {
-      throw new HttpProblem(400, `the body is not valid JSON${jsonPosition(error)}`, {
-        cause: error,
-      })
-    }
-  }
-  let decoded: unknown
   try {
-    const out = HTTP.toEvent({ headers, body: text }) as SdkEvent<unknown> | SdkEvent<unknown>[]
-    decoded = Array.isArray(out) ? out.map((e) => e.toJSON()) : out.toJSON()
+    return (HTTP.toEvent({ headers, body: text }) as SdkEvent<unknown>).toJSON()
   } catch (error) {
-    if (type === 'application/cloudevents-batch+json') {
-      // The SDK validates batch members itself; re-check them with our parser for a precise message.
-      decoded = JSON.parse(text)
-      if (!Array.isArray(decoded))
-        throw new HttpProblem(400, 'a batch must be a JSON array of events', { cause: error })
-    } else {
-      const message =
-        error instanceof SyntaxError
-          ? `the data is not valid JSON${jsonPosition(error)}`
-          : `not a CloudEvent: ${(error as Error).message}`
-      throw new HttpProblem(400, message, { cause: error })
-    }
+    const message =
+      error instanceof SyntaxError
+        ? `the data is not valid JSON${jsonPosition(error)}`
+        : `not a CloudEvent: ${(error as Error).message}`
+    throw new HttpProblem(400, message, { cause: error })
   }
-  const list = Array.isArray(decoded) ? decoded : [decoded]
-  if (list.length === 0) throw new HttpProblem(400, 'the batch is empty')
-  if (list.length > MAX_BATCH_EVENTS)
-    throw new HttpProblem(413, `a batch may carry at most ${MAX_BATCH_EVENTS} events`)
-  return list.map((raw, i) => {
-    const prefix = Array.isArray(decoded) ? `[${i}].` : ''
-    try {
-      const event = parseEvent(raw)
-      if (event.type !== EventTypes.requested) {
-        throw new EventValidationError([
-          {
-            path: 'type',
-            message: `"${event.type}" cannot be sent to /events (only ${EventTypes.requested})`,
-          },
-        ])
-      }
-      return event
-    } catch (error) {
-      if (!(error instanceof EventValidationError)) throw error
-      const errors = error.problems.map((p) => ({ path: `${prefix}${p.path}`, message: p.message }))
-      throw new HttpProblem(
-        400,
-        `invalid CloudEvent: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
-        { errors, cause: error },
-      )
-    }
-  })
+}
+
+function decodeJson(text: string, batch: boolean): unknown[] {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (error) {
+    throw new HttpProblem(400, `the body is not valid JSON${jsonPosition(error)}`, { cause: error })
+  }
+  if (batch && !Array.isArray(parsed))
+    throw new HttpProblem(400, 'a batch must be a JSON array of events')
+  if (!batch && Array.isArray(parsed)) {
+    throw new HttpProblem(
+      400,
+      'the body is a JSON array: send a batch as application/cloudevents-batch+json',
+    )
+  }
+  return batch ? (parsed as unknown[]) : [parsed]
+}
+
+function invalid(
+  problems: readonly { path: string; message: string }[],
+  prefix: string,
+  cause: unknown,
+): HttpProblem {
+  const errors = problems.map((p) => ({ path: `${prefix}${p.path}`, message: p.message }))
+  return new HttpProblem(
+    400,
+    `invalid CloudEvent: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+    {
+      errors,
+      cause,
+    },
+  )
+}
+
+function checkRequested(raw: unknown, prefix: string): AnyCloudEvent {
+  let event: AnyCloudEvent
+  try {
+    event = parseEvent(raw)
+  } catch (error) {
+    if (!(error instanceof EventValidationError)) throw error
+    throw invalid(error.problems, prefix, error)
+  }
+  if (event.type !== EventTypes.requested) {
+    const message = `"${event.type}" cannot be sent to /events (only ${EventTypes.requested})`
+    throw invalid([{ path: 'type', message }], prefix, undefined)
+  }
+  try {
+    normalizeRequest(event.data)
+  } catch (error) {
+    if (!(error instanceof ManifestError)) throw error
+    throw invalid(
+      error.problems.map((p) => ({
+        path: p.path.startsWith('data') ? p.path : `data.${p.path}`,
+        message: p.message,
+      })),
+      prefix,
+      error,
+    )
+  }
+  return event
 }

@@ -6,22 +6,29 @@
 import { randomUUID } from 'node:crypto'
 import { resolve } from 'node:path'
 import { MemoryEventBus } from '../adapters/memory-bus/index.ts'
-import { StoreSet } from '../adapters/registry.ts'
+import { defaultStoreRegistry } from '../adapters/registry.ts'
 import { ServiceBindingSink } from '../adapters/service-binding/index.ts'
+import { SlackResponder } from '../adapters/slack/responder.ts'
 import { SqliteStateStore } from '../adapters/sqlite/index.ts'
 import { StoreBundleSink } from '../adapters/store-bundle/sink.ts'
+import { StoreSet } from '../adapters/store-set.ts'
 import type { Catalog } from '../broker/catalog/load.ts'
 import type { InjectConfig } from '../broker/catalog/schema.ts'
 import { BrokerError, InvalidConfigError } from '../broker/errors.ts'
 import { Broker } from '../broker/pipeline.ts'
 import {
   type BindingSink,
+  type ChatResponder,
   isWritable,
   type Logger,
   type StoreHealth,
   silentLogger,
 } from '../broker/ports.ts'
 import { SecretResolver } from '../broker/resolution/secret-resolver.ts'
+import { ReplayGuard } from '../broker/triggers/slack-signature.ts'
+import { TriggerSecrets } from '../broker/triggers/trigger-secrets.ts'
+import type { NotifyDependencies, SlackCommandDependencies } from './chatops.ts'
+import { createManifestSource, type GitHubWebhookDependencies } from './webhooks.ts'
 
 /** Options of {@link createEmbeddedRuntime}. */
 export interface EmbeddedRuntimeOptions {
@@ -32,6 +39,15 @@ export interface EmbeddedRuntimeOptions {
   readonly cwd?: string
   readonly logger?: Logger
   readonly clock?: () => Date
+  /** Where chat outcomes are posted; default Slack's response_url (SlackResponder). */
+  readonly responder?: ChatResponder
+}
+
+/** What the trigger paths need, wired to this runtime (the Slack path adds its scheduler). */
+export interface EmbeddedTriggers {
+  readonly github: GitHubWebhookDependencies
+  readonly slack: Omit<SlackCommandDependencies, 'schedule'>
+  readonly notify: NotifyDependencies
 }
 
 /** Health of one configured store, as `/healthz` reports it. */
@@ -47,6 +63,7 @@ export interface EmbeddedRuntime {
   readonly bus: MemoryEventBus
   readonly stores: StoreSet
   readonly newId: () => string
+  readonly triggers: EmbeddedTriggers
   /** Checks every configured store, each with a time limit. */
   health(timeoutMs?: number): Promise<Record<string, StoreHealthReport>>
   close(): Promise<void>
@@ -59,7 +76,7 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): Embedded
   const home = resolve(cwd, options.home)
   const clock = options.clock ?? (() => new Date())
   const logger = options.logger ?? silentLogger
-  const stores = new StoreSet(catalog.stores, { home, cwd })
+  const stores = new StoreSet(catalog.stores, defaultStoreRegistry, { home, cwd })
   const state = new SqliteStateStore({ home })
   const bus = new MemoryEventBus()
   const resolver = new SecretResolver({
@@ -90,6 +107,34 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): Embedded
   }
 
   const broker = new Broker({ catalog, resolver, sinkFor, state, bus, clock, logger })
+  const secrets = new TriggerSecrets({
+    stores: (name) => stores.get(name),
+    now: () => clock().getTime(),
+    ttlMs: catalog.cacheTtlMs,
+  })
+  const release = broker.release.bind(broker)
+  const slack = catalog.document.chatops?.slack
+  const triggers: EmbeddedTriggers = {
+    github: {
+      catalog,
+      secrets,
+      manifests: (repository, config) => createManifestSource(repository, config, { secrets, cwd }),
+      // Embedded: the request is resolved in-process, so the webhook answers with its outcome.
+      dispatch: (event) => broker.handle(event),
+      release,
+      clock,
+      logger,
+    },
+    slack: { slack, secrets, replay: new ReplayGuard(), clock, logger },
+    notify: {
+      slack,
+      responder: options.responder ?? new SlackResponder(),
+      handle: (event) => broker.handle(event),
+      release,
+      listBindings: (target) => state.listBindings(target),
+      logger,
+    },
+  }
 
   return {
     catalog,
@@ -98,6 +143,7 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): Embedded
     bus,
     stores,
     newId: randomUUID,
+    triggers,
     async health(timeoutMs = 2_000) {
       const entries = await Promise.all(
         stores.names.map(async (name): Promise<[string, StoreHealthReport]> => {

@@ -7,7 +7,12 @@
 import type { KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import type { DatabaseSync } from 'node:sqlite'
-import { BrokerError, InvalidConfigError, NotFoundError } from '../../broker/errors.ts'
+import {
+  BrokerError,
+  ConflictError,
+  InvalidConfigError,
+  NotFoundError,
+} from '../../broker/errors.ts'
 import type {
   CallOptions,
   ListableSecretStore,
@@ -15,6 +20,7 @@ import type {
   SecretLocator,
   StoreHealth,
   WritableSecretStore,
+  WriteOptions,
   WriteOutcome,
 } from '../../broker/ports.ts'
 import { SecretValue } from '../../broker/secret-value.ts'
@@ -111,13 +117,24 @@ export class LocalSecretStore implements WritableSecretStore, ListableSecretStor
   }
 
   /** Seals `value` as a new version, unless the newest version already holds it. */
-  async write(key: string, value: SecretValue, options?: CallOptions): Promise<WriteOutcome> {
+  /** Compare-and-write is supported: the check runs inside the write transaction. */
+  readonly conditionalWrites = true
+
+  async write(key: string, value: SecretValue, options?: WriteOptions): Promise<WriteOutcome> {
     options?.signal?.throwIfAborted()
     assertKey(key)
     if (!(value instanceof SecretValue)) throw new TypeError('write takes a SecretValue')
     return this.#run(`write "${key}"`, () =>
       immediateTransaction(this.#db, () => {
         const newest = this.#newest(key)
+        if (options?.ifVersion !== undefined) {
+          const current = newest === undefined ? null : String(newest.version)
+          if (current !== options.ifVersion) {
+            throw new ConflictError(
+              `secret "${key}" changed since it was read (expected ${options.ifVersion ?? 'no version'}, found ${current ?? 'none'})`,
+            )
+          }
+        }
         if (newest !== undefined && this.#open(key, newest) === value.reveal()) {
           return { version: String(newest.version), changed: false }
         }

@@ -5,7 +5,18 @@
  * binding or the new one, never a mix and never a half-written file.
  */
 import { randomBytes } from 'node:crypto'
-import { chmod, lstat, mkdir, open, readlink, rename, rm, symlink, unlink } from 'node:fs/promises'
+import {
+  chmod,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  symlink,
+  unlink,
+} from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { isOwnVersionDir, VERSION_SEPARATOR } from './layout.ts'
 
@@ -101,6 +112,43 @@ export async function swapLink(
   if (older !== undefined && older !== replaced.dir && older !== resolve(versionDir)) {
     await rm(older, { recursive: true, force: true })
   }
+  await collectOrphans(dataDir, name, [resolve(versionDir), replaced.dir], ORPHAN_MIN_AGE_MS)
+}
+
+/**
+ * Version directories older than this and referenced by no link are leftovers — of a
+ * crash between write and swap, or of another process that lost a race — and are
+ * deleted. Younger ones may be another process's write about to be swapped in.
+ */
+export const ORPHAN_MIN_AGE_MS = 60_000
+
+/**
+ * Deletes `<dataDir>/<name>+…` directories that are not in `keep` and are at least
+ * `minAgeMs` old, so no stale copy of a secret stays on disk.
+ */
+export async function collectOrphans(
+  dataDir: string,
+  name: string,
+  keep: readonly (string | undefined)[],
+  minAgeMs: number,
+): Promise<void> {
+  const kept = new Set(keep.filter((k): k is string => k !== undefined))
+  const now = Date.now()
+  let entries: string[]
+  try {
+    entries = await readdir(dataDir)
+  } catch (error) {
+    ignoreMissing(error as NodeJS.ErrnoException)
+    return
+  }
+  for (const entry of entries) {
+    if (!entry.startsWith(`${name}${VERSION_SEPARATOR}`)) continue
+    const path = join(dataDir, entry)
+    if (kept.has(path)) continue
+    const stats = await lstat(path).catch(() => undefined)
+    if (!stats?.isDirectory() || now - stats.mtimeMs < minAgeMs) continue
+    await rm(path, { recursive: true, force: true })
+  }
 }
 
 /**
@@ -116,6 +164,8 @@ export async function removeLink(linkDir: string, dataDir: string, name: string)
   for (const dir of [removed.kind === 'missing' ? undefined : removed.dir, older]) {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true })
   }
+  // Released means gone: every version of the binding goes, whatever its age.
+  await collectOrphans(dataDir, name, [], 0)
 }
 
 function previousLinkOf(dataDir: string, name: string): string {

@@ -13,6 +13,7 @@ import type {
   CallOptions,
   InjectionReceipt,
 } from '../../broker/ports.ts'
+import { KeyedQueue } from '../keyed-queue.ts'
 import { ensureDirectory, removeLink, swapLink, writeVersionDir } from './atomic-dir.ts'
 import {
   assertBinding,
@@ -52,6 +53,7 @@ export class ServiceBindingSink implements BindingSink {
   /** The sink kind, as in the catalog's `inject.to`. */
   readonly kind = 'service-binding'
   readonly #root: string
+  readonly #queue = new KeyedQueue()
 
   constructor(options: ServiceBindingSinkOptions) {
     if (typeof options?.root !== 'string' || options.root === '') {
@@ -80,10 +82,14 @@ export class ServiceBindingSink implements BindingSink {
     const written: { name: string; path: string }[] = []
     for (const binding of bindings) {
       options?.signal?.throwIfAborted()
-      await this.#attempt(`inject binding "${binding.name}"`, async () => {
-        const dir = await writeVersionDir(layout.dataDir, binding.name, filesOf(binding))
-        await swapLink(layout.environmentDir, layout.dataDir, binding.name, dir)
-      })
+      // One swap per link at a time: two racing swaps would each read the same old
+      // link, and the loser's version would be referenced by nothing.
+      await this.#queue.run(join(layout.environmentDir, binding.name), () =>
+        this.#attempt(`inject binding "${binding.name}"`, async () => {
+          const dir = await writeVersionDir(layout.dataDir, binding.name, filesOf(binding))
+          await swapLink(layout.environmentDir, layout.dataDir, binding.name, dir)
+        }),
+      )
       written.push({ name: binding.name, path: join(layout.environmentDir, binding.name) })
     }
     return { sink: this.kind, location: layout.environmentDir, bindings: written }
@@ -107,8 +113,10 @@ export class ServiceBindingSink implements BindingSink {
     await this.#prepare(layout, 'remove')
     for (const name of names) {
       options?.signal?.throwIfAborted()
-      await this.#attempt(`remove binding "${name}"`, () =>
-        removeLink(layout.environmentDir, layout.dataDir, name),
+      await this.#queue.run(join(layout.environmentDir, name), () =>
+        this.#attempt(`remove binding "${name}"`, () =>
+          removeLink(layout.environmentDir, layout.dataDir, name),
+        ),
       )
     }
   }

@@ -2,8 +2,13 @@
  * The `store` sink: all of an app's bindings in one environment as one JSON secret
  * `{ "<name>": { "type", "provider", "<entry>": "…" } }` in a writable store, written
  * only when a value changed (the store's `write` makes no version for an equal value).
+ *
+ * The bundle is read, merged and written back. Within a process one bundle is updated
+ * at a time; across processes (the CLI and the server, several Lambdas) a store with
+ * `conditionalWrites` makes the write conditional on the version read, and a conflict
+ * starts the read-merge-write again. A store without it can lose a concurrent update.
  */
-import { InvalidSecretError } from '../../broker/errors.ts'
+import { ConflictError, InvalidSecretError, UnavailableError } from '../../broker/errors.ts'
 import type {
   Binding,
   BindingSink,
@@ -14,12 +19,15 @@ import type {
 } from '../../broker/ports.ts'
 import { SecretValue } from '../../broker/secret-value.ts'
 import { renderTemplate } from '../../broker/template.ts'
+import { KeyedQueue } from '../keyed-queue.ts'
 
 /** Options of {@link StoreBundleSink}. */
 export interface StoreBundleSinkOptions {
   readonly store: WritableSecretStore
   /** The bundle secret's name, a template with `{app}` and `{environment}`. */
   readonly name: string
+  /** Read-merge-write rounds before giving up on a bundle that keeps changing. Default 5. */
+  readonly attempts?: number
 }
 
 type Bundle = Record<string, Record<string, string>>
@@ -28,8 +36,7 @@ type Bundle = Record<string, Record<string, string>>
 export class StoreBundleSink implements BindingSink {
   readonly kind = 'store'
   readonly #options: StoreBundleSinkOptions
-  // Read-modify-write of one bundle must not interleave within this process.
-  readonly #queues = new Map<string, Promise<unknown>>()
+  readonly #queue = new KeyedQueue()
 
   constructor(options: StoreBundleSinkOptions) {
     this.#options = options
@@ -46,36 +53,60 @@ export class StoreBundleSink implements BindingSink {
     options?: CallOptions,
   ): Promise<InjectionReceipt> {
     const name = this.secretName(target)
-    return this.#serialize(name, async () => {
-      const bundle = await this.#read(name, options)
+    return this.#update(name, options, (bundle) => {
       for (const binding of bindings) {
         const entry: Record<string, string> = { type: binding.type, provider: binding.provider }
         for (const [key, value] of binding.entries) entry[key] = value.reveal()
         bundle[binding.name] = entry
       }
-      const { version } = await this.#options.store.write(name, serialize(bundle), options)
-      return {
-        sink: this.kind,
-        location: name,
-        version,
-        bindings: bindings.map((b) => ({ name: b.name })),
-      }
-    })
+      return true
+    }).then((version) => ({
+      sink: this.kind,
+      location: name,
+      ...(version === undefined ? {} : { version }),
+      bindings: bindings.map((b) => ({ name: b.name })),
+    }))
   }
 
-  remove(target: BindingTarget, names: readonly string[], options?: CallOptions): Promise<void> {
-    const name = this.secretName(target)
-    return this.#serialize(name, async () => {
-      const bundle = await this.#read(name, options)
-      if (!names.some((n) => Object.hasOwn(bundle, n))) return
+  async remove(
+    target: BindingTarget,
+    names: readonly string[],
+    options?: CallOptions,
+  ): Promise<void> {
+    await this.#update(this.secretName(target), options, (bundle) => {
+      if (!names.some((n) => Object.hasOwn(bundle, n))) return false
       for (const n of names) delete bundle[n]
-      await this.#options.store.write(name, serialize(bundle), options)
+      return true
     })
   }
 
-  async #read(name: string, options?: CallOptions): Promise<Bundle> {
+  /** Read, change (`change` returns false for "nothing to write"), write; again on conflict. */
+  #update(name: string, options: CallOptions | undefined, change: (bundle: Bundle) => boolean) {
+    const { store } = this.#options
+    return this.#queue.run(name, async (): Promise<string | undefined> => {
+      const attempts = this.#options.attempts ?? 5
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        const { bundle, version } = await this.#read(name, options)
+        if (!change(bundle)) return version
+        const condition = store.conditionalWrites ? { ifVersion: version ?? null } : {}
+        try {
+          const written = await store.write(name, serialize(bundle), { ...options, ...condition })
+          return written.version
+        } catch (error) {
+          if (!(error instanceof ConflictError)) throw error
+        }
+      }
+      throw new UnavailableError(
+        `bundle secret "${name}" kept changing; gave up after ${attempts} attempts`,
+      )
+    })
+  }
+
+  async #read(name: string, options?: CallOptions): Promise<{ bundle: Bundle; version?: string }> {
     const [outcome] = await this.#options.store.read([{ key: name }], options)
-    if (!outcome || (!outcome.ok && outcome.error.code === 'NOT_FOUND')) return Object.create(null)
+    if (!outcome || (!outcome.ok && outcome.error.code === 'NOT_FOUND')) {
+      return { bundle: Object.create(null) }
+    }
     if (!outcome.ok) throw outcome.error
     let parsed: unknown
     try {
@@ -88,18 +119,10 @@ export class StoreBundleSink implements BindingSink {
         `bundle secret "${name}" is not a JSON object; refusing to overwrite it`,
       )
     }
-    return Object.assign(Object.create(null), parsed) as Bundle
-  }
-
-  #serialize<T>(name: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.#queues.get(name) ?? Promise.resolve()
-    const next = previous.then(work, work)
-    const settled = next.catch(() => {})
-    this.#queues.set(name, settled)
-    void settled.then(() => {
-      if (this.#queues.get(name) === settled) this.#queues.delete(name)
-    })
-    return next
+    return {
+      bundle: Object.assign(Object.create(null), parsed) as Bundle,
+      version: outcome.version,
+    }
   }
 }
 

@@ -13,6 +13,7 @@ import type {
   SecretStore,
   StoreHealth,
   WritableSecretStore,
+  WriteOptions,
 } from '../ports.ts'
 import type { SecretValue } from '../secret-value.ts'
 
@@ -142,7 +143,6 @@ export function withResilience<S extends SecretStore>(
   }
 
   const settle = (ok: boolean, trial: boolean) => {
-    if (trial) trialRunning = false
     if (ok) {
       failures = 0
       openUntil = 0
@@ -178,8 +178,15 @@ export function withResilience<S extends SecretStore>(
     }
   }
 
+  // A provider's Retry-After is honoured, but never beyond the cap: a request must end.
   const backoff = (n: number, retryAfterMs?: number) =>
-    Math.max(retryAfterMs ?? 0, env.random() * Math.min(o.backoffCapMs, o.backoffBaseMs * 2 ** n))
+    Math.min(
+      o.backoffCapMs,
+      Math.max(
+        retryAfterMs ?? 0,
+        env.random() * Math.min(o.backoffCapMs, o.backoffBaseMs * 2 ** n),
+      ),
+    )
 
   /** Runs a whole-store call with retries; `retryable` also sees partial results. */
   const guarded = <T>(
@@ -190,31 +197,34 @@ export function withResilience<S extends SecretStore>(
     gate.run(async () => {
       caller?.throwIfAborted()
       const trial = admit()
-      let last: unknown
-      for (let n = 0; n <= o.retries; n++) {
-        if (n > 0) await env.sleep(backoff(n - 1, (last as UnavailableError)?.retryAfterMs), caller)
-        try {
-          const result = await attempt(call, caller)
-          const retryAfter = partial?.(result)
-          if (retryAfter !== undefined && n < o.retries) {
-            last = new UnavailableError(`store "${name}": some keys were throttled`, {
-              retryAfterMs: retryAfter,
-            })
-            continue
+      try {
+        let last: unknown
+        for (let n = 0; n <= o.retries; n++) {
+          if (n > 0)
+            await env.sleep(backoff(n - 1, (last as UnavailableError)?.retryAfterMs), caller)
+          try {
+            const result = await attempt(call, caller)
+            const retryAfter = partial?.(result)
+            if (retryAfter !== undefined && n < o.retries) {
+              last = new UnavailableError(`store "${name}": some keys were throttled`, {
+                retryAfterMs: retryAfter,
+              })
+              continue
+            }
+            settle(true, trial)
+            return result
+          } catch (error) {
+            if (caller?.aborted) throw error
+            last = error
+            if (!isRetryable(error)) break
           }
-          settle(true, trial)
-          return result
-        } catch (error) {
-          if (caller?.aborted) {
-            if (trial) trialRunning = false
-            throw error
-          }
-          last = error
-          if (!isRetryable(error)) break
         }
+        settle(!isRetryable(last), trial)
+        throw last
+      } finally {
+        // However the call ended — an abort during a backoff included — the trial is over.
+        if (trial) trialRunning = false
       }
-      settle(!isRetryable(last), trial)
-      throw last
     })
 
   const read = async (
@@ -277,8 +287,9 @@ export function withResilience<S extends SecretStore>(
   }
   const { write, delete: remove, list, close } = inner
   if (write) {
-    wrapped.write = (key: string, value: SecretValue, options?: CallOptions) =>
-      guarded((signal) => write.call(store, key, value, { signal }), options?.signal)
+    wrapped.write = (key: string, value: SecretValue, options?: WriteOptions) =>
+      guarded((signal) => write.call(store, key, value, { ...options, signal }), options?.signal)
+    wrapped.conditionalWrites = inner.conditionalWrites === true
   }
   if (remove) {
     wrapped.delete = (key: string, options?: CallOptions) =>

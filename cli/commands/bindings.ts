@@ -1,18 +1,13 @@
 /** `capbroker bindings <app> <env>`: what is bound where — metadata, never values. */
 import type { Command } from 'commander'
-import type { BindingRecord } from '../../broker/ports.ts'
+import { type BindingView, bindingView } from '../../broker/bindings.ts'
 import { type HomeOptions, loadRuntime, logger, table } from '../context.ts'
-import { getJson } from '../http-client.ts'
+import { getJson, serverUrl } from '../http-client.ts'
 
 interface BindingsOptions extends HomeOptions {
   readonly server?: string
   readonly json?: boolean
 }
-
-type Listed = Pick<
-  BindingRecord,
-  'name' | 'type' | 'provider' | 'store' | 'key' | 'version' | 'entries' | 'location' | 'injectedAt'
-> & { status: string }
 
 /** Registers `bindings`. */
 export function registerBindings(program: Command): void {
@@ -35,20 +30,17 @@ Examples:
   $ capbroker bindings checkout dev --server http://127.0.0.1:7777 --json`,
     )
     .action(async (app: string, env: string, options: BindingsOptions) => {
-      let bindings: Listed[]
+      let bindings: readonly BindingView[]
       if (options.server) {
         const url = new URL(
           `/apps/${encodeURIComponent(app)}/environments/${encodeURIComponent(env)}/bindings`,
-          options.server,
+          serverUrl(options.server),
         )
-        bindings = ((await getJson(url)) as { bindings: Listed[] }).bindings
+        bindings = ((await getJson(url)) as { bindings: BindingView[] }).bindings
       } else {
         const { runtime } = await loadRuntime(options, logger())
         try {
-          bindings = (await runtime.state.listBindings({ app, environment: env })).map((r) => ({
-            ...r,
-            status: 'ready',
-          }))
+          bindings = (await runtime.state.listBindings({ app, environment: env })).map(bindingView)
         } finally {
           await runtime.close()
         }

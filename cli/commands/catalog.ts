@@ -1,11 +1,16 @@
 /** `capbroker catalog validate`: check a catalog and say what is wrong, where. */
 import type { Command } from 'commander'
+import type { Catalog } from '../../broker/catalog/load.ts'
+import { CatalogError } from '../../broker/errors.ts'
 import { locateCatalog, readCatalog } from '../catalog-file.ts'
 import { shownPath } from '../context.ts'
 
 /** Registers `catalog validate`. */
 export function registerCatalog(program: Command): void {
-  const catalog = program.command('catalog').description('work with the catalog (capbroker.yaml)')
+  const catalog = program
+    .command('catalog')
+    .description('work with the catalog (capbroker.yaml)')
+    .addHelpText('after', '\nExample:\n  $ capbroker catalog validate capbroker.yaml')
   catalog
     .command('validate')
     .description('validate a catalog against its schema and cross-references; exit 1 when invalid')
@@ -23,7 +28,21 @@ The JSON Schema of the catalog is schemas/capbroker.schema.json.`,
     )
     .action((file: string | undefined, options: { json?: boolean }) => {
       const { path } = locateCatalog(file, { allowExample: false })
-      const c = readCatalog(path)
+      let c: Catalog
+      try {
+        c = readCatalog(path)
+      } catch (error) {
+        if (!(error instanceof CatalogError)) throw error
+        if (options.json) {
+          process.stdout.write(
+            `${JSON.stringify({ file: shownPath(path), valid: false, problems: error.problems })}\n`,
+          )
+        } else {
+          process.stderr.write(`capbroker: ${error.message}\n`)
+        }
+        process.exitCode = 1
+        return
+      }
       const summary = {
         file: shownPath(path),
         valid: true,

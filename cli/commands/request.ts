@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { normalizeRequest, parseManifestText } from '../../broker/manifest.ts'
 import { buildEvent, type CapabilityOutcome, EventTypes } from '../../events/index.ts'
-import { outcomeBody } from '../../server/app.ts'
+import { type OutcomeBody, outcomeBody } from '../../server/views.ts'
 import { type HomeOptions, loadRuntime, logger, table } from '../context.ts'
 import { UsageError } from '../errors.ts'
-import { postJson } from '../http-client.ts'
+import { HttpAnswerError, postJson, serverUrl } from '../http-client.ts'
 
 interface RequestOptions extends HomeOptions {
   readonly file: string
@@ -18,11 +18,10 @@ interface RequestOptions extends HomeOptions {
   readonly id?: string
 }
 
-/** What `request` prints and the exit code it derives from. */
-type Outcome = ReturnType<typeof outcomeBody>
+type Outcome = OutcomeBody
 
 /** Exit codes of `request`: 0 ready, 1 failed, 3 denied (2 is bad input). */
-export const REQUEST_EXIT = { resolved: 0, failed: 1, 'in-progress': 1, denied: 3 } as const
+export const REQUEST_EXIT = { resolved: 0, failed: 1, denied: 3, 'in-progress': 4 } as const
 
 /** Registers `request`. */
 export function registerRequest(program: Command): void {
@@ -45,7 +44,8 @@ Examples:
   $ capbroker request -f score.yaml --app checkout --env dev --server http://127.0.0.1:7777
   $ capbroker request -f score.yaml -a checkout -e dev --json | jq '.capabilities[].status'
 
-Exit status: 0 every capability ready, 1 at least one failed, 3 denied by policy, 2 bad input.`,
+Exit status: 0 every capability ready, 1 at least one failed, 2 bad input, 3 denied by policy,
+4 another worker is still processing the same --id.`,
     )
     .action(request)
 }
@@ -78,11 +78,7 @@ async function request(options: RequestOptions): Promise<void> {
   const event = buildRequest(options)
   let outcome: Outcome
   if (options.server) {
-    outcome = (await postJson(
-      new URL('/events?wait=true', options.server),
-      event,
-      'application/cloudevents+json',
-    )) as Outcome
+    outcome = await send(new URL('/events?wait=true', serverUrl(options.server)), event)
   } else {
     const { runtime } = await loadRuntime(options, logger())
     try {
@@ -96,21 +92,45 @@ async function request(options: RequestOptions): Promise<void> {
   process.exitCode = REQUEST_EXIT[outcome.status]
 }
 
+/** Sends to a running server; its 409 (same id in progress) is an outcome, not an error. */
+async function send(url: URL, event: { id: string; source: string }): Promise<Outcome> {
+  try {
+    return (await postJson(url, event, 'application/cloudevents+json')) as Outcome
+  } catch (error) {
+    if (!(error instanceof HttpAnswerError) || error.status !== 409) throw error
+    return {
+      id: event.id,
+      source: event.source,
+      status: 'in-progress',
+      duplicate: true,
+      capabilities: [],
+      events: [],
+    }
+  }
+}
+
 function detail(c: CapabilityOutcome): string {
   if (c.status === 'ready') return `${c.key}@${c.version} → ${c.entries?.join(', ')}`
   return c.reason ? `${c.reason.code}: ${c.reason.message}` : ''
 }
 
 function describe(outcome: Outcome): string {
+  if (outcome.status === 'in-progress') {
+    return `request ${outcome.id} is being processed by another worker; run the same command again shortly`
+  }
   const count = (s: string) => outcome.capabilities.filter((c) => c.status === s).length
   const lines = [
     `${outcome.status}${outcome.duplicate ? ' (already processed: recorded outcome)' : ''} — ${count('ready')} ready, ${count('failed')} failed, ${count('denied')} denied`,
     '',
+    ...(outcome.reason ? [`${outcome.reason.code}: ${outcome.reason.message}`, ''] : []),
     table(
       ['NAME', 'TYPE', 'STATUS', 'PROVIDER', 'DETAIL'],
       outcome.capabilities.map((c) => [c.name, c.type, c.status, c.provider ?? '-', detail(c)]),
     ),
   ]
+  if (outcome.retryable) {
+    lines.push('', 'the failures were transient: send the same request again (same --id) to retry')
+  }
   if ('bindings' in outcome && outcome.bindings) {
     lines.push(
       '',

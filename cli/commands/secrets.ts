@@ -53,13 +53,25 @@ const common = (command: Command) =>
 export function registerSecrets(program: Command): void {
   const secrets = program
     .command('secrets')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ capbroker secrets put apps/checkout/stripe --file ./stripe.key
+  $ capbroker secrets list
+  $ capbroker secrets get apps/checkout/stripe --reveal
+  $ capbroker secrets delete apps/checkout/stripe`,
+    )
     .description('manage values in the local store (values are encrypted at rest)')
 
   common(secrets.command('put'))
     .description('store a value under a key (a new version, unless it is unchanged)')
     .argument('<key>', 'e.g. apps/checkout/stripe')
     .option('--value <value>', 'the value (visible in shell history: prefer --file or stdin)')
-    .option('--file <file>', 'read the value from a file, byte for byte')
+    .option(
+      '--file <file>',
+      'read the value from a file (UTF-8 text, kept as is, trailing newline included)',
+    )
     .addHelpText(
       'after',
       `

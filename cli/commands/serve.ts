@@ -5,6 +5,7 @@ import type { Command } from 'commander'
 import { createBrokerServer } from '../../server/app.ts'
 import { EXAMPLES_DIR } from '../catalog-file.ts'
 import { type HomeOptions, loadRuntime, logger, shownPath, VERSION } from '../context.ts'
+import { UsageError } from '../errors.ts'
 
 interface ServeOptions extends HomeOptions {
   readonly port: string
@@ -38,14 +39,22 @@ Examples:
 
 async function serve(options: ServeOptions): Promise<void> {
   const port = Number(options.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new Error(`--port must be a number from 0 to 65535 (got "${options.port}")`)
+  if (!/^\d+$/.test(options.port) || port > 65_535) {
+    throw new UsageError(`--port must be a number from 0 to 65535 (got "${options.port}")`)
+  }
   const log = logger('server')
-  const { catalog, runtime, usingExample, home } = await loadRuntime(options, log)
+  const { catalog, runtime, usingExample, home } = await loadRuntime(options, log, { seed: true })
   const { server, drain } = createBrokerServer(runtime, log, VERSION)
   server.keepAliveTimeout = 5_000
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      void runtime.close()
+      if (error.code === 'EADDRINUSE') {
+        reject(new UsageError(`port ${port} on ${options.host} is in use; pass --port or set PORT`))
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+        reject(new UsageError(`cannot listen on ${options.host}: no such local address`))
+      } else reject(error)
+    })
     server.listen(port, options.host, () => resolve())
   })
   const address = server.address() as AddressInfo

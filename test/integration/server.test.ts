@@ -126,13 +126,32 @@ describe('POST /events', () => {
     )
     expect(r.status).toBe(202)
     expect(r.body).toEqual({ accepted: [{ id: 'async-1', source: '/apps/checkout' }] })
+    // The queue key is missing, so the outcome is a failure; what matters is that it was
+    // processed: its recorded outcome comes back for a redelivery.
+    for (let i = 0; i < 50; i++) {
+      const again = await post(
+        '/events?wait=true',
+        JSON.stringify(requested('async-1', [{ name: 'late', type: 'queue' }])),
+        'application/cloudevents+json',
+      )
+      if (again.body.duplicate === true) {
+        expect(again.body.status).toBe('failed')
+        return
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    throw new Error('the accepted event was never processed')
   })
 
   it('a redelivery returns the recorded outcome', async () => {
-    const event = JSON.stringify(requested('s-1', [{ name: 'orders-db', type: 'postgres' }]))
-    const r = await post('/events?wait=true', event, 'application/cloudevents+json')
-    expect(r.body.duplicate).toBe(true)
-    expect(r.body.status).toBe('resolved')
+    const event = JSON.stringify(
+      requested('redeliver-1', [{ name: 'orders-db', type: 'postgres' }]),
+    )
+    const first = await post('/events?wait=true', event, 'application/cloudevents+json')
+    expect([first.body.status, first.body.duplicate]).toEqual(['resolved', false])
+    const second = await post('/events?wait=true', event, 'application/cloudevents+json')
+    expect([second.body.status, second.body.duplicate]).toEqual(['resolved', true])
+    expect(second.body.events).toEqual(first.body.events)
   })
 
   it.each([
@@ -159,10 +178,59 @@ describe('POST /events', () => {
     ],
     [
       'an outcome type',
-      JSON.stringify({ ...requested('x', []), type: 'io.capbroker.capability.resolved.v1' }),
+      JSON.stringify({
+        ...requested('x', []),
+        type: 'io.capbroker.capability.failed.v1',
+        data: {
+          app: 'checkout',
+          environment: 'dev',
+          request: { source: '/x', id: '1' },
+          capabilities: [],
+        },
+      }),
       'application/cloudevents+json',
       400,
-      /only io.capbroker.capability.requested.v1|data/,
+      /"io.capbroker.capability.failed.v1" cannot be sent to \/events/,
+    ],
+    [
+      'a missing id',
+      JSON.stringify({ ...requested('x', []), id: undefined }),
+      'application/cloudevents+json',
+      400,
+      /id: is required/,
+    ],
+    [
+      'a missing id in a batch',
+      JSON.stringify([requested('ok', []), { ...requested('x', []), id: undefined }]),
+      'application/cloudevents-batch+json',
+      400,
+      /\[1\]\.id: is required/,
+    ],
+    [
+      'neither capabilities nor score',
+      JSON.stringify({ ...requested('x', []), data: { app: 'checkout', environment: 'dev' } }),
+      'application/cloudevents+json',
+      400,
+      /data: must have exactly one of "capabilities"/,
+    ],
+    [
+      'duplicate capability names',
+      JSON.stringify(
+        requested('x', [
+          { name: 'a', type: 'secret' },
+          { name: 'a', type: 'queue' },
+        ]),
+      ),
+      'application/cloudevents+json',
+      400,
+      /data.capabilities\[1\].name: duplicate capability name "a"/,
+    ],
+    [
+      'a JSON array sent as one event',
+      JSON.stringify([requested('x', [])]),
+      'application/cloudevents+json',
+      400,
+      /send a batch as application\/cloudevents-batch\+json/,
     ],
     [
       'a bad data field',
@@ -190,7 +258,7 @@ describe('POST /events', () => {
       '{}',
       'application/json',
       400,
-      /binary-mode CloudEvents need ce-id/,
+      /binary-mode CloudEvents need the headers ce-id, ce-source, ce-type, ce-specversion/,
     ],
     ['a batch that is not an array', '{}', 'application/cloudevents-batch+json', 400, /JSON array/],
     [
@@ -330,7 +398,7 @@ describe('the CLI', () => {
     expect(reveal.stdout).toBe(`${STRIPE}\n`)
   })
 
-  it('server logs are JSON lines, one per request, without values; SIGTERM stops it cleanly', async () => {
+  it('server logs are JSON lines with the request id, without values', async () => {
     const { stdout } = server.output()
     const lines = stdout
       .trim()
@@ -350,6 +418,14 @@ describe('the CLI', () => {
 
 describe('shutdown', () => {
   it('finishes in-flight work and exits 0 on SIGTERM', async () => {
+    writeFileSync(join(dir, 'last.txt'), 'q')
+    expect(
+      (
+        await runCli(['secrets', 'put', 'queues/checkout/final', '--file', 'last.txt'], {
+          cwd: dir,
+        })
+      ).code,
+    ).toBe(0)
     const r = await post(
       '/events',
       JSON.stringify(requested('last', [{ name: 'final', type: 'queue' }])),
@@ -358,5 +434,64 @@ describe('shutdown', () => {
     expect(r.status).toBe(202)
     expect(await server.stop()).toBe(0)
     expect(server.output().stderr).toMatch(/stopped/)
+    // The event accepted just before SIGTERM was processed: its binding is recorded.
+    const bindings = await runCli(['bindings', 'checkout', 'dev', '--json'], { cwd: dir })
+    const names = (JSON.parse(bindings.stdout) as { bindings: { name: string }[] }).bindings.map(
+      (b) => b.name,
+    )
+    expect(names).toContain('final')
+  })
+
+  it('a second server on a port in use says so, without a stack trace', async () => {
+    const first = await startServer({ cwd: dir })
+    try {
+      const port = new URL(first.url).port
+      const second = await runCli(['serve', '--port', port], { cwd: dir })
+      expect(second.code).toBe(2)
+      expect(second.stderr).toMatch(
+        new RegExp(`port ${port} on 127.0.0.1 is in use; pass --port or set PORT`),
+      )
+      expect(second.stderr).not.toMatch(/at .*\.ts:\d+/)
+    } finally {
+      await first.stop()
+    }
+  })
+})
+
+describe('catalog validate and first-run seeding', () => {
+  it('exits 1 on an invalid catalog and lists the problems as JSON', async () => {
+    writeFileSync(
+      join(dir, 'bad-catalog.yaml'),
+      'version: 2\nstores: {}\nenvironments: {}\nclasses: []\n',
+    )
+    const r = await runCli(['catalog', 'validate', 'bad-catalog.yaml', '--json'], { cwd: dir })
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      valid: false,
+      problems: [{ path: 'version', message: 'must be 1' }],
+    })
+    const ok = await runCli(['catalog', 'validate'], { cwd: dir })
+    expect([ok.code, ok.stdout]).toEqual([
+      0,
+      'capbroker.yaml: valid (1 store, 1 environment, 4 classes, 1 policy)\n',
+    ])
+  })
+
+  it('seeds the example values on the first serve only: a deleted example secret stays deleted', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'capbroker-first-'))
+    try {
+      const first = await startServer({ cwd: fresh })
+      await first.stop()
+      expect(
+        (await runCli(['secrets', 'delete', 'apps/checkout/stripe'], { cwd: fresh })).code,
+      ).toBe(0)
+      const again = await startServer({ cwd: fresh })
+      await again.stop()
+      const get = await runCli(['secrets', 'get', 'apps/checkout/stripe'], { cwd: fresh })
+      expect(get.code).toBe(1)
+      expect(get.stderr).toMatch(/not found/)
+    } finally {
+      rmSync(fresh, { recursive: true, force: true })
+    }
   })
 })

@@ -1,8 +1,13 @@
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { isWritable, SecretValue, type WritableSecretStore } from '../../../broker/index.ts'
-import { EventTypes } from '../../../events/index.ts'
+import {
+  isWritable,
+  SecretValue,
+  UnavailableError,
+  type WritableSecretStore,
+} from '../../../broker/index.ts'
+import { buildEvent, EventTypes } from '../../../events/index.ts'
 import { workspace } from '../../support/workspace.ts'
 
 const DB = {
@@ -201,13 +206,45 @@ describe('the pipeline on the local adapters', () => {
     expect(event?.type === EventTypes.failed && event.data.reason?.code).toBe('INVALID_REQUEST')
   })
 
-  it('an unknown environment fails each capability and says which environments exist', async () => {
+  it('an unknown environment fails each capability without listing the catalog to the caller', async () => {
     const result = await ws.runtime.broker.handle(
       ws.request({ environment: 'staging', capabilities: [{ name: 'db', type: 'postgres' }] }),
     )
-    expect(result.capabilities[0]?.reason?.message).toMatch(
-      /unknown environment "staging" \(the catalog defines dev\)/,
+    expect(result.capabilities[0]?.reason?.message).toBe('unknown environment "staging"')
+    expect(result.reason?.code).toBe('INVALID_REQUEST')
+  })
+
+  it('an app speaks only for itself: /apps/billing cannot request for checkout', async () => {
+    const event = buildEvent(
+      EventTypes.requested,
+      { id: 'spoof', source: '/apps/billing', time: new Date().toISOString() },
+      { app: 'checkout', environment: 'dev', capabilities: [{ name: 'db', type: 'postgres' }] },
     )
+    const result = await ws.runtime.broker.handle(event)
+    expect(result.status).toBe('denied')
+    expect(result.capabilities[0]?.reason?.message).toMatch(
+      /events from \/apps\/billing may only request capabilities for app "billing"/,
+    )
+    expect(() => statSync(bindingDir('db'))).toThrow()
+  })
+
+  it('a transient failure is not remembered: the redelivery tries again and succeeds', async () => {
+    const event = ws.request({ capabilities: [{ name: 'db', type: 'postgres' }] }, 'flaky')
+    const original = store.read.bind(store)
+    store.read = async () => {
+      throw new UnavailableError('store throttled')
+    }
+    const first = await ws.runtime.broker.handle(event)
+    expect([first.status, first.retryable, first.capabilities[0]?.reason?.code]).toEqual([
+      'failed',
+      true,
+      'UNAVAILABLE',
+    ])
+    store.read = original
+    const second = await ws.runtime.broker.handle(event)
+    expect([second.status, second.duplicate]).toEqual(['resolved', false])
+    const third = await ws.runtime.broker.handle(event)
+    expect([third.status, third.duplicate]).toEqual(['resolved', true])
   })
 
   it('resolves a Score workload the same as the native list', async () => {

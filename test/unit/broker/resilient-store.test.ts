@@ -175,3 +175,39 @@ describe('withResilience', () => {
     })
   })
 })
+
+describe('withResilience, aborts', () => {
+  it('an abort during the trial call of a half-open circuit does not leave it stuck open', async () => {
+    const store = new FlakyStore({ a: 'A' })
+    let now = 0
+    const env = {
+      now: () => now,
+      // Without a signal a backoff ends at once; with one it lasts until the abort.
+      sleep: (_ms: number, signal?: AbortSignal) =>
+        signal
+          ? new Promise<void>((_, reject) =>
+              signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+            )
+          : Promise.resolve(),
+      random: () => 0.5,
+    }
+    const wrapped = withResilience(
+      store,
+      'aws',
+      { retries: 1, failureThreshold: 1, openMs: 1000 },
+      env,
+    )
+    store.failCalls = 2
+    await expect(wrapped.read([{ key: 'a' }])).rejects.toThrow('throttled')
+    expect(wrapped.circuit().state).toBe('open')
+    now = 2000
+    store.failCalls = 1
+    const controller = new AbortController()
+    const trial = wrapped.read([{ key: 'a' }], { signal: controller.signal })
+    await new Promise((r) => setTimeout(r, 10))
+    controller.abort()
+    await expect(trial).rejects.toHaveProperty('name', 'AbortError')
+    now = 100_000
+    expect((await wrapped.read([{ key: 'a' }]))[0]?.ok).toBe(true)
+  })
+})

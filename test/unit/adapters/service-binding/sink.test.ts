@@ -153,7 +153,7 @@ describe('ServiceBindingSink.inject', () => {
     expect(violations).toEqual([])
     expect(reads).toBeGreaterThan(20)
     expect(read('orders-db', 'host')).toBe('150:db.local')
-  })
+  }, 30_000)
 
   it.each([
     ['an app with ..', { app: '..', environment: 'dev' }, 'db', 'host'],
@@ -251,3 +251,33 @@ while (Atomics.load(stop, 0) === 0 && violations.length < 10) {
 }
 parentPort.postMessage({ reads, violations })
 `
+
+describe('no stale copies of a secret stay on disk', () => {
+  it('concurrent injects of one binding leave only the current and the previous version', async () => {
+    const { ServiceBindingSink } = await import('../../../../adapters/service-binding/index.ts')
+    const { SecretValue } = await import('../../../../broker/secret-value.ts')
+    const { mkdtempSync, readdirSync, rmSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const root = mkdtempSync(join(tmpdir(), 'capbroker-orphans-'))
+    try {
+      const sink = new ServiceBindingSink({ root })
+      const binding = (n: number) => ({
+        name: 'db',
+        type: 'postgres',
+        provider: 'local',
+        entries: new Map([['password', new SecretValue(`v${n}`)]]),
+        secretEntries: ['password'],
+      })
+      const target = { app: 'a', environment: 'dev' }
+      await Promise.all(Array.from({ length: 20 }, (_, n) => sink.inject(target, [binding(n)])))
+      const dataDir = join(root, 'a', '.capbroker-data', 'dev')
+      const versions = readdirSync(dataDir).filter((e) => /^db\+[0-9a-f]+$/.test(e))
+      expect(versions.length).toBeLessThanOrEqual(2)
+      await sink.remove(target, ['db'])
+      expect(readdirSync(dataDir).filter((e) => e.startsWith('db+'))).toEqual([])
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+})
