@@ -65,7 +65,7 @@ export const schemaFiles: readonly SchemaFile[] = [
     schema: CatalogSchema,
     title: 'capbroker catalog (capbroker.yaml)',
     description:
-      "The platform team's catalog: named stores, environments and their sinks, classes (type + environment → store + key) and policies (deny by default).",
+      "The platform team's catalog: named stores, environments and their sinks, classes (type + environment → store + key), policies (deny by default), and the Git and Slack triggers (git.repos, chatops.slack).",
   },
 ]
 

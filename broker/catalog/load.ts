@@ -9,6 +9,7 @@ import { pointerSegments, validate } from '../../events/index.ts'
 import { CatalogError, type Problem } from '../errors.ts'
 import { Policy } from '../policy.ts'
 import { parseTemplate, TemplateSyntaxError } from '../template.ts'
+import { checkTriggerSections, STORE_REFERENCE_PROPERTIES } from '../triggers/catalog-check.ts'
 import {
   ADAPTER_KINDS,
   type AdapterKind,
@@ -121,13 +122,14 @@ export function parseCatalog(text: string, file: string): Catalog {
     ])
   const at = (pointer: string | undefined) => locate(doc, counter, pointer)
   const shapeProblems: Problem[] = validate(CatalogShape, data).map((p) => ({
-    ...p,
+    path: p.path,
+    message: storeReferenceMessage(p.pointer, p.message),
     ...at(p.pointer),
   }))
   if (shapeProblems.length > 0) throw new CatalogError(file, shapeProblems)
 
   const document = data as CatalogDocument
-  const problems = crossCheck(document).map((p) => ({
+  const problems = [...crossCheck(document), ...checkTriggerSections(document)].map((p) => ({
     path: p.path,
     message: p.message,
     ...at(p.pointer),
@@ -137,6 +139,14 @@ export function parseCatalog(text: string, file: string): Catalog {
 }
 
 type PointedProblem = { path: string; message: string; pointer: string }
+
+/** A literal where a `{ store, key }` belongs reads as a secret pasted into the catalog. */
+function storeReferenceMessage(pointer: string | undefined, message: string): string {
+  const property = pointer?.split('/').at(-1) ?? ''
+  if (STORE_REFERENCE_PROPERTIES.includes(property) && message === 'must be object')
+    return 'must be a store reference { store, key }: put the secret in a store, never in the catalog'
+  return message
+}
 
 function crossCheck(doc: CatalogDocument): PointedProblem[] {
   const problems: PointedProblem[] = []

@@ -160,6 +160,111 @@ export const PolicyConfig = Type.Object(
 )
 export type PolicyConfig = Type.Static<typeof PolicyConfig>
 
+/**
+ * Where a trigger's secret lives: a key in one of `stores`. Only a reference is
+ * accepted, so a webhook secret, signing secret or API token is never a literal in
+ * the catalog (a file people commit and share).
+ */
+export const StoreReference = Type.Object(
+  {
+    store: Type.String({ pattern: NAME_PATTERN, description: 'a store of `stores`' }),
+    key: Type.String({ minLength: 1, maxLength: 512, description: 'the key in that store' }),
+  },
+  {
+    additionalProperties: false,
+    description: 'a secret in one of `stores` ({ store, key }), never the secret itself',
+  },
+)
+export type StoreReference = Type.Static<typeof StoreReference>
+
+/** `owner/name` of a repository, as GitHub writes `repository.full_name`. */
+export const REPOSITORY_PATTERN = '^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$'
+/** A manifest path inside a repository: relative, plain file-name characters (`..` is refused by the loader). */
+export const MANIFEST_PATH_PATTERN = '^[A-Za-z0-9_.][A-Za-z0-9_./-]{0,511}$'
+
+/** One repository whose pushes resolve an app's manifest (the Git push trigger). */
+export const GitRepoConfig = Type.Object(
+  {
+    app: Type.String({ pattern: NAME_PATTERN, description: 'the app this repository declares' }),
+    manifest: Type.Optional(
+      Type.String({
+        pattern: MANIFEST_PATH_PATTERN,
+        description: 'the manifest path; default score.yaml, then capbroker/capabilities.yaml',
+      }),
+    ),
+    source: Type.Optional(
+      Type.Union([Type.Literal('github'), Type.Literal('local-git')], {
+        description: 'where manifests are read: the GitHub contents API (default) or a clone',
+      }),
+    ),
+    baseUrl: Type.Optional(
+      Type.String({
+        pattern: '^https?://',
+        description: 'GitHub Enterprise API URL (https://ghe.example.com/api/v3); github only',
+      }),
+    ),
+    clone: Type.Optional(
+      Type.String({ minLength: 1, description: 'path of the local clone; local-git only' }),
+    ),
+    webhookSecret: StoreReference,
+    token: Type.Optional(StoreReference),
+  },
+  { additionalProperties: false },
+)
+export type GitRepoConfig = Type.Static<typeof GitRepoConfig>
+
+/** The Git push trigger: the repositories it listens to. */
+export const GitConfig = Type.Object(
+  {
+    repos: Type.Record(Type.String({ pattern: REPOSITORY_PATTERN }), GitRepoConfig, {
+      additionalProperties: false,
+      description: 'owner/name → its app, manifest path and secrets',
+    }),
+  },
+  { additionalProperties: false },
+)
+export type GitConfig = Type.Static<typeof GitConfig>
+
+/** The Slack slash command: who may use it, for which apps and environments. */
+export const SlackConfig = Type.Object(
+  {
+    teams: Type.Array(Type.String({ pattern: '^[A-Z][A-Z0-9]{2,20}$' }), {
+      minItems: 1,
+      description: 'the Slack workspace (team) ids allowed to use the command',
+    }),
+    signingSecret: StoreReference,
+    users: Type.Record(
+      Type.String({ pattern: '^[A-Z][A-Z0-9]{2,20}$' }),
+      Type.Array(Glob, { minItems: 1 }),
+      {
+        additionalProperties: false,
+        description: 'Slack user id → the apps (globs) that user may act for',
+      },
+    ),
+    environments: Type.Array(Type.String({ pattern: NAME_PATTERN }), {
+      minItems: 1,
+      description:
+        'the environments chat may touch, by name (no globs: prod is reachable only when named); the first is the default',
+    }),
+    responseUrls: Type.Optional(
+      Type.Array(Type.String({ pattern: '^https?://' }), {
+        minItems: 1,
+        description:
+          'URL prefixes a response_url must start with; default https://hooks.slack.com/ (set only for tests)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+)
+export type SlackConfig = Type.Static<typeof SlackConfig>
+
+/** Chat-ops triggers. */
+export const ChatopsConfig = Type.Object(
+  { slack: Type.Optional(SlackConfig) },
+  { additionalProperties: false },
+)
+export type ChatopsConfig = Type.Static<typeof ChatopsConfig>
+
 function catalogSchema<S extends Type.TSchema>(store: S) {
   return Type.Object(
     {
@@ -175,6 +280,8 @@ function catalogSchema<S extends Type.TSchema>(store: S) {
       cache: Type.Optional(
         Type.Object({ ttl: Type.Optional(Duration) }, { additionalProperties: false }),
       ),
+      git: Type.Optional(GitConfig),
+      chatops: Type.Optional(ChatopsConfig),
     },
     { additionalProperties: false },
   )

@@ -1,0 +1,2 @@
+/** Self-hosted repositories: manifests read from a local clone with git. */
+export * from './git-source.ts'
