@@ -7,7 +7,13 @@
  */
 import middy, { type MiddlewareObj, type MiddyfiedHandler, type Request } from '@middy/core'
 import httpHeaderNormalizer from '@middy/http-header-normalizer'
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda'
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+  SQSBatchResponse,
+  SQSEvent,
+} from 'aws-lambda'
 import { BrokerError } from '../broker/errors.ts'
 import type { Logger } from '../broker/ports.ts'
 import { HttpProblem, problemDocument } from '../server/problem.ts'
@@ -176,6 +182,26 @@ export function eventFunction<TEvent>(
         options.logger,
         (_, noted) => noted.outcome ?? 'ok',
       ),
+    )
+    .handler(handle)
+}
+
+/**
+ * An SQS-triggered function with partial batch responses (`ReportBatchItemFailures`):
+ * `handle` answers with the records to retry, and the log line says how many
+ * (`ok`, or `retry <n>`). A thrown error is logged and rethrown, so every record of the
+ * batch is retried and, past the queue's maxReceiveCount, dead-lettered.
+ */
+export function queueFunction(
+  options: FunctionOptions,
+  handle: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>,
+): MiddyfiedHandler<SQSEvent, SQSBatchResponse> {
+  return middy<SQSEvent, SQSBatchResponse>()
+    .use(
+      invocationLog<SQSEvent, SQSBatchResponse>(options.name, options.logger, (response) => {
+        const retried = response?.batchItemFailures.length ?? 0
+        return retried === 0 ? 'ok' : `retry ${retried}`
+      }),
     )
     .handler(handle)
 }

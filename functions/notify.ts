@@ -5,16 +5,14 @@
  * (notifyChatOutcome). A post Slack could not take now is retried by the queue; a job
  * that can never succeed is logged and dropped.
  */
-
-import middy from '@middy/core'
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda'
+import type { SQSBatchResponse } from 'aws-lambda'
 import { SlackResponder } from '../adapters/slack/responder.ts'
 import { BrokerError, isRetryable } from '../broker/errors.ts'
 import { parseChatJob } from '../broker/triggers/chat-ops.ts'
 import { type NotifyDependencies, notifyChatOutcome } from '../server/chatops.ts'
 import { createBroker } from './aws-broker.ts'
 import { createEventBus, createHostLogger, createStateStore, lazy, prewarm } from './host.ts'
-import type { FunctionOptions } from './middleware.ts'
+import { type FunctionOptions, queueFunction } from './middleware.ts'
 
 /** What `notify` needs (built once per execution environment). */
 export interface NotifyFunctionDependencies extends FunctionOptions {
@@ -23,7 +21,7 @@ export interface NotifyFunctionDependencies extends FunctionOptions {
 
 /** Builds the `notify` handler: one job per SQS record, partial batch failures. */
 export function createNotifyHandler(deps: NotifyFunctionDependencies) {
-  return middy<SQSEvent, SQSBatchResponse>().handler(async function postChatOutcomes(event) {
+  return queueFunction(deps, async function postChatOutcomes(event) {
     const failures: SQSBatchResponse['batchItemFailures'] = []
     for (const record of event.Records) {
       let job: ReturnType<typeof parseChatJob>
@@ -46,11 +44,6 @@ export function createNotifyHandler(deps: NotifyFunctionDependencies) {
           })
       }
     }
-    deps.logger.info('invocation', {
-      function: deps.name,
-      jobs: event.Records.length,
-      retried: failures.length,
-    })
     return { batchItemFailures: failures }
   })
 }

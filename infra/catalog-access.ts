@@ -1,8 +1,10 @@
 /**
- * What the packaged catalog lets the resolve function touch, as IAM: every
- * aws-secrets-manager `key` template of `classes` becomes a readable secret ARN pattern,
- * every `inject: { to: store }` bundle name a writable one. Run at package time
- * (serverless.yml → infra/catalog.cjs), so the role follows the catalog it ships with.
+ * What the packaged catalog lets the functions touch, as IAM: every aws-secrets-manager
+ * `key` template of `classes` becomes a readable secret ARN pattern, every `inject: {
+ * to: store }` bundle name a writable one, and the triggers' store references (webhook
+ * secrets, API tokens, the Slack signing secret) the exact secrets `github` and `slack`
+ * read. Run at package time (serverless.yml → infra/catalog.cjs), so the roles follow the
+ * catalog they ship with.
  *
  * A template variable becomes `*`; Secrets Manager appends `-` and six random characters
  * to every secret ARN, matched with `-??????` so that `rds/checkout-prod` does not also
@@ -13,6 +15,7 @@ import { readFile } from 'node:fs/promises'
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { type Catalog, parseCatalog } from '../broker/catalog/load.ts'
 import { parseTemplate } from '../broker/template.ts'
+import { triggerSecretReferences } from '../broker/triggers/trigger-secrets.ts'
 
 /** The catalog packaged when CAPBROKER_CATALOG is not set. */
 export const DEFAULT_PACKAGED_CATALOG = 'examples/aws/capbroker.yaml'
@@ -32,16 +35,36 @@ export interface SecretAccess {
 /** A CloudFormation value: a literal or an intrinsic function. */
 export type CfnValue = string | { readonly [intrinsic: string]: unknown }
 
+/** The exact secrets the trigger functions read (store references, not templates). */
+export interface TriggerSecretAccess {
+  /** Webhook secrets and API tokens of `git.repos`. */
+  readonly github: readonly SecretPattern[]
+  /** The Slack signing secret. */
+  readonly slack: readonly SecretPattern[]
+}
+
 /** One IAM policy statement as CloudFormation takes it. */
 export interface IamStatement {
   readonly Sid: string
-  readonly Effect: 'Allow'
+  readonly Effect: 'Allow' | 'Deny'
   readonly Action: readonly string[]
   readonly Resource: CfnValue | readonly CfnValue[]
 }
 
 const ADAPTER = 'aws-secrets-manager'
 const RANDOM_SUFFIX = '-??????'
+
+/**
+ * BatchGetSecretValue has no resource type (IAM only accepts `*`), but it returns a
+ * secret only where the caller also has GetSecretValue on it: the statements that name
+ * secrets bound the reads. Every read of a newest version goes through it.
+ */
+const BATCH_READ: IamStatement = {
+  Sid: 'BatchReadSecrets',
+  Effect: 'Allow',
+  Action: ['secretsmanager:BatchGetSecretValue'],
+  Resource: '*',
+}
 
 /**
  * The ARN pattern of the secrets a key template can name: `rds/{app}-{environment}` →
@@ -54,26 +77,40 @@ export function secretNamePattern(template: string): string {
     if ('text' in segment) pattern += segment.text
     else if (!pattern.endsWith('*')) pattern += '*'
   }
-  if (pattern.startsWith('arn:')) return pattern.endsWith('*') ? pattern : `${pattern}*`
-  return `${pattern}${RANDOM_SUFFIX}`
+  return secretKeyPattern(pattern)
+}
+
+/**
+ * The ARN pattern of one literal secret name (a trigger's `{ store, key }`): the name and
+ * its random suffix; an ARN keeps its own account and region and gets a trailing `*`.
+ */
+export function secretKeyPattern(key: string): string {
+  if (key.startsWith('arn:')) return key.endsWith('*') ? key : `${key}*`
+  return `${key}${RANDOM_SUFFIX}`
+}
+
+/** Deduplicated patterns of the items whose store is an AWS one, in that store's region. */
+function awsPatterns(
+  catalog: Catalog,
+  items: readonly { store: string; name: string }[],
+): SecretPattern[] {
+  const seen = new Map<string, SecretPattern>()
+  for (const { store, name } of items) {
+    const config = catalog.stores.get(store)
+    if (config?.adapter !== ADAPTER) continue
+    const pattern = { region: config.region as string, name }
+    seen.set(`${pattern.region}\u0000${pattern.name}`, pattern)
+  }
+  return [...seen.values()]
 }
 
 /** The secrets the catalog's AWS classes read and its AWS bundle sinks write. */
 export function secretAccessOf(catalog: Catalog): SecretAccess {
-  const regionOf = (store: string): string | undefined => {
-    const config = catalog.stores.get(store)
-    return config?.adapter === ADAPTER ? (config.region as string) : undefined
-  }
-  const collect = (items: { store: string; template: string }[]): SecretPattern[] => {
-    const seen = new Map<string, SecretPattern>()
-    for (const { store, template } of items) {
-      const region = regionOf(store)
-      if (region === undefined) continue
-      const pattern = { region, name: secretNamePattern(template) }
-      seen.set(`${pattern.region}\u0000${pattern.name}`, pattern)
-    }
-    return [...seen.values()]
-  }
+  const collect = (items: { store: string; template: string }[]) =>
+    awsPatterns(
+      catalog,
+      items.map((i) => ({ store: i.store, name: secretNamePattern(i.template) })),
+    )
   return {
     read: collect(catalog.classes.map((c) => ({ store: c.store, template: c.key }))),
     bundles: collect(
@@ -105,10 +142,9 @@ export function secretArn(pattern: SecretPattern): CfnValue {
 }
 
 /**
- * The resolve role's Secrets Manager statements. BatchGetSecretValue has no resource
- * type (IAM only accepts `*`), but it returns a secret only where the caller also has
- * GetSecretValue on it, so the second statement is what bounds the reads. Bundles are
- * read (the sink compares before writing), created and updated; nothing is deleted.
+ * The Secrets Manager statements of the resolve and notify roles: the class keys and
+ * bundles are read (batched; the sink compares before writing), bundles created and
+ * updated; nothing is deleted.
  */
 export function resolveSecretStatements(access: SecretAccess): IamStatement[] {
   const readable = [...access.read, ...access.bundles]
@@ -118,12 +154,7 @@ export function resolveSecretStatements(access: SecretAccess): IamStatement[] {
     )
   }
   const statements: IamStatement[] = [
-    {
-      Sid: 'BatchReadSecrets',
-      Effect: 'Allow',
-      Action: ['secretsmanager:BatchGetSecretValue'],
-      Resource: '*',
-    },
+    BATCH_READ,
     {
       Sid: 'ReadCatalogSecrets',
       Effect: 'Allow',
@@ -140,6 +171,77 @@ export function resolveSecretStatements(access: SecretAccess): IamStatement[] {
     })
   }
   return statements
+}
+
+/**
+ * The trigger secrets on AWS stores (`triggerSecretReferences`); references to other
+ * stores are left out, as the Lambda build cannot read them anyway.
+ */
+export function triggerSecretAccessOf(catalog: Catalog): TriggerSecretAccess {
+  const refs = triggerSecretReferences(catalog.document)
+  const collect = (list: readonly { store: string; key: string }[]) =>
+    awsPatterns(
+      catalog,
+      list.map((r) => ({ store: r.store, name: secretKeyPattern(r.key) })),
+    )
+  return { github: collect(refs.github), slack: collect(refs.slack) }
+}
+
+/**
+ * The statement of a trigger role the catalog gives no secret: IAM refuses a policy
+ * without statements and a statement without resources, and an explicit deny says what
+ * the role is for. Without a repository (or signing secret) on AWS, every delivery is
+ * refused before anything is read.
+ */
+export const READS_NO_SECRETS: IamStatement = {
+  Sid: 'ReadsNoSecrets',
+  Effect: 'Deny',
+  Action: ['secretsmanager:*'],
+  Resource: '*',
+}
+
+/**
+ * The github role's Secrets Manager statements: its repositories' webhook secrets and
+ * tokens (read through BatchGetSecretValue, like every newest version), and the bundles a
+ * release rewrites — read (batched, then AWSCURRENT before the write) and put, never
+ * created: a release only removes names from a bundle that exists.
+ */
+export function githubSecretStatements(
+  triggers: readonly SecretPattern[],
+  bundles: readonly SecretPattern[],
+): IamStatement[] {
+  if (triggers.length === 0) return [READS_NO_SECRETS]
+  const statements: IamStatement[] = [
+    BATCH_READ,
+    {
+      Sid: 'ReadGitSecrets',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: triggers.map(secretArn),
+    },
+  ]
+  if (bundles.length > 0)
+    statements.push({
+      Sid: 'RewriteBindingBundles',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+      Resource: bundles.map(secretArn),
+    })
+  return statements
+}
+
+/** The slack role's Secrets Manager statements: the signing secret, nothing else. */
+export function slackSecretStatements(signing: readonly SecretPattern[]): IamStatement[] {
+  if (signing.length === 0) return [READS_NO_SECRETS]
+  return [
+    BATCH_READ,
+    {
+      Sid: 'ReadSigningSecret',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: signing.map(secretArn),
+    },
+  ]
 }
 
 /**
@@ -165,8 +267,12 @@ export function packagedCatalogPath(
 export interface PackagedCatalog {
   /** The catalog's path relative to the service directory (and inside each artifact). */
   readonly path: string
-  /** The resolve role's Secrets Manager statements. */
+  /** The Secrets Manager statements of the resolve and notify roles. */
   readonly secretStatements: IamStatement[]
+  /** The github role's Secrets Manager statements. */
+  readonly githubSecretStatements: IamStatement[]
+  /** The slack role's Secrets Manager statements. */
+  readonly slackSecretStatements: IamStatement[]
 }
 
 /** Reads, validates and turns the packaged catalog into its path and IAM statements. */
@@ -181,5 +287,12 @@ export async function describePackagedCatalog(
     })
   })
   const catalog = parseCatalog(text, path)
-  return { path, secretStatements: resolveSecretStatements(secretAccessOf(catalog)) }
+  const access = secretAccessOf(catalog)
+  const triggers = triggerSecretAccessOf(catalog)
+  return {
+    path,
+    secretStatements: resolveSecretStatements(access),
+    githubSecretStatements: githubSecretStatements(triggers.github, access.bundles),
+    slackSecretStatements: slackSecretStatements(triggers.slack),
+  }
 }

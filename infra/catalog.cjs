@@ -1,5 +1,6 @@
 // serverless.yml's view of the packaged catalog: `${file(./infra/catalog.cjs):path}` and
-// `${file(./infra/catalog.cjs):secretStatements}`. osls loads variable files with
+// the roles' Secrets Manager statements (`:secretStatements`, `:githubSecretStatements`,
+// `:slackSecretStatements`, see PackagedCatalog). osls loads variable files with
 // require(), so this shim is CommonJS; the logic is TypeScript in catalog-access.ts
 // (Node's type stripping runs it). One parse per packaging run, however many references.
 const { resolve } = require('node:path')

@@ -2,7 +2,8 @@
  * `npm run package` on this checkout, the way a fresh clone would run it: no AWS
  * credentials and no network (every proxy variable points at a closed loopback port).
  * Then the two template checkers the deployment promises to pass: cfn-lint and
- * checkov, with every skipped checkov check listed in infra/README.md.
+ * checkov, with every skipped checkov check listed in infra/README.md, and the roles'
+ * catalog-derived statements as infra/catalog-access.ts describes them.
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -10,11 +11,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describePackagedCatalog, type IamStatement } from '../../../infra/catalog-access.ts'
 import { ensureCfnLint, ensureCheckov } from '../../../scripts/emulators/install-iac-tools.ts'
 import { repoRoot } from '../../../scripts/emulators/python-venv.ts'
 import { zipEntries } from './zip-entries.ts'
 
-const FUNCTIONS = ['ingest', 'resolve', 'bindings'] as const
+const FUNCTIONS = ['ingest', 'resolve', 'bindings', 'github', 'slack', 'notify'] as const
 const TEMPLATE = 'cloudformation-template-update-stack.json'
 
 interface Run {
@@ -102,6 +104,39 @@ describe('npm run package', () => {
         'examples/aws/capbroker.yaml',
         `functions/${name}.mjs`,
       ])
+    }
+  })
+
+  it('derives the Secrets Manager statements of four roles from the packaged catalog', async () => {
+    const template = JSON.parse(await readFile(join(outDir, TEMPLATE), 'utf8'))
+    const derived = (role: string, policy: string): IamStatement[] =>
+      template.Resources[role].Properties.Policies.find(
+        (p: { PolicyName: string }) => p.PolicyName === policy,
+      ).PolicyDocument.Statement
+    const catalog = await describePackagedCatalog(repoRoot, {})
+    expect(derived('ResolveRole', 'resolve-catalog-secrets')).toEqual(catalog.secretStatements)
+    expect(derived('NotifyRole', 'notify-catalog-secrets')).toEqual(catalog.secretStatements)
+    expect(derived('GithubRole', 'github-catalog-secrets')).toEqual(catalog.githubSecretStatements)
+    expect(derived('SlackRole', 'slack-signing-secret')).toEqual(catalog.slackSecretStatements)
+    // The example catalog has git.repos and chatops.slack: the trigger roles read secrets.
+    for (const role of ['GithubRole', 'SlackRole'])
+      expect(JSON.stringify(template.Resources[role]), role).toContain(
+        'secretsmanager:GetSecretValue',
+      )
+  })
+
+  it('has no policy without a statement and no statement without a resource', async () => {
+    const template = JSON.parse(await readFile(join(outDir, TEMPLATE), 'utf8'))
+    type Policy = { PolicyName: string; PolicyDocument: { Statement: IamStatement[] } }
+    type Resource = { Type: string; Properties: { Policies?: Policy[] } }
+    for (const [name, resource] of Object.entries<Resource>(template.Resources)) {
+      if (resource.Type !== 'AWS::IAM::Role') continue
+      for (const policy of resource.Properties.Policies ?? []) {
+        const statements = policy.PolicyDocument.Statement
+        expect(statements.length, `${name} ${policy.PolicyName}`).toBeGreaterThan(0)
+        for (const statement of statements)
+          expect([statement.Resource].flat().length, `${name} ${statement.Sid}`).toBeGreaterThan(0)
+      }
     }
   })
 

@@ -1,13 +1,13 @@
 /**
  * What esbuild puts into each function's bundle (as serverless-esbuild would build it):
- * no Google, Azure or embedded adapter in any of them, and each function carries only
- * the AWS clients it calls. A stray import (the default store registry, the CLI) shows
- * up here before it shows up as cold-start time.
+ * no Google, Azure or embedded adapter in any of them, each function carries only the
+ * AWS clients it calls, and only github carries the GitHub client. A stray import (the
+ * default store registry, the CLI) shows up here before it shows up as cold-start time.
  */
 import { build, type Metafile } from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
 
-const FUNCTIONS = ['ingest', 'resolve', 'bindings'] as const
+const FUNCTIONS = ['ingest', 'resolve', 'bindings', 'github', 'slack', 'notify'] as const
 type FunctionName = (typeof FUNCTIONS)[number]
 
 /** Inputs that made it into the output (tree-shaken modules have 0 bytes in it). */
@@ -60,16 +60,32 @@ describe('function bundles', () => {
 
   it('gives each function only the AWS clients it calls', () => {
     const clients = (name: FunctionName) =>
-      ['client-eventbridge', 'client-dynamodb', 'client-secrets-manager'].filter((c) =>
-        has(name, `node_modules/@aws-sdk/${c}/`),
+      ['client-eventbridge', 'client-dynamodb', 'client-secrets-manager', 'client-sqs'].filter(
+        (c) => has(name, `node_modules/@aws-sdk/${c}/`),
       )
+    const broker = ['client-eventbridge', 'client-dynamodb', 'client-secrets-manager']
     expect(clients('ingest')).toEqual(['client-eventbridge'])
     expect(clients('bindings')).toEqual(['client-dynamodb'])
-    expect(clients('resolve')).toEqual([
-      'client-eventbridge',
-      'client-dynamodb',
-      'client-secrets-manager',
-    ])
+    expect(clients('resolve')).toEqual(broker)
+    // github: secrets, requests on the bus, releases; notify: the broker, the queue
+    // being read by Lambda's event source mapping, not by the function.
+    expect(clients('github')).toEqual(broker)
+    expect(clients('notify')).toEqual(broker)
+    // slack: the signing secret and the chat queue, no broker.
+    expect(clients('slack')).toEqual(['client-secrets-manager', 'client-sqs'])
+  })
+
+  it('carries the GitHub client and signature check in github only', () => {
+    for (const name of FUNCTIONS) {
+      const github = name === 'github'
+      expect(has(name, 'node_modules/@octokit/rest/'), name).toBe(github)
+      expect(has(name, 'node_modules/@octokit/webhooks-methods/'), name).toBe(github)
+    }
+    // The Slack verification is in slack, the response_url poster in notify.
+    expect(has('slack', 'broker/triggers/slack-signature.ts')).toBe(true)
+    expect(has('notify', 'broker/triggers/slack-signature.ts')).toBe(false)
+    expect(has('notify', 'adapters/slack/responder.ts')).toBe(true)
+    expect(has('github', 'adapters/slack/')).toBe(false)
   })
 
   it('keeps the catalog and the broker out of the HTTP-only functions', () => {

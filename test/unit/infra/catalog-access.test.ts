@@ -6,11 +6,16 @@ import { parseCatalog } from '../../../broker/catalog/load.ts'
 import {
   DEFAULT_PACKAGED_CATALOG,
   describePackagedCatalog,
+  githubSecretStatements,
   packagedCatalogPath,
+  READS_NO_SECRETS,
   resolveSecretStatements,
   secretAccessOf,
   secretArn,
+  secretKeyPattern,
   secretNamePattern,
+  slackSecretStatements,
+  triggerSecretAccessOf,
 } from '../../../infra/catalog-access.ts'
 
 const MIXED = `
@@ -46,6 +51,100 @@ describe('secretNamePattern', () => {
     ],
   ])('%s → %s', (template, pattern) => {
     expect(secretNamePattern(template)).toBe(pattern)
+  })
+})
+
+const TRIGGERS = `${MIXED}
+git:
+  repos:
+    acme/checkout:
+      app: checkout
+      webhookSecret: { store: aws, key: github/webhook-secret }
+      token: { store: us, key: github/token }
+    acme/ledger:
+      app: ledger
+      webhookSecret: { store: aws, key: github/webhook-secret }
+    acme/local:
+      app: local
+      webhookSecret: { store: local, key: github/local-secret }
+chatops:
+  slack:
+    teams: [T0123ABCD]
+    signingSecret: { store: aws, key: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:slack-AbCdEf" }
+    users: { U0123ABCD: [checkout] }
+    environments: [dev]
+`
+
+describe('secretKeyPattern', () => {
+  it.each([
+    ['github/webhook-secret', 'github/webhook-secret-??????'],
+    [
+      'arn:aws:secretsmanager:eu-west-1:111122223333:secret:slack-AbCdEf',
+      'arn:aws:secretsmanager:eu-west-1:111122223333:secret:slack-AbCdEf*',
+    ],
+  ])('%s → %s (a literal name, no template)', (key, pattern) => {
+    expect(secretKeyPattern(key)).toBe(pattern)
+  })
+})
+
+describe('triggerSecretAccessOf', () => {
+  it('takes the AWS trigger references per function, deduplicated, in their store region', () => {
+    expect(triggerSecretAccessOf(parseCatalog(TRIGGERS, 'triggers.yaml'))).toEqual({
+      github: [
+        { region: 'eu-west-1', name: 'github/webhook-secret-??????' },
+        { region: 'us-east-1', name: 'github/token-??????' },
+      ],
+      slack: [
+        {
+          region: 'eu-west-1',
+          name: 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:slack-AbCdEf*',
+        },
+      ],
+    })
+  })
+
+  it('finds nothing in a catalog without git.repos and chatops.slack', () => {
+    expect(triggerSecretAccessOf(parseCatalog(MIXED, 'mixed.yaml'))).toEqual({
+      github: [],
+      slack: [],
+    })
+  })
+})
+
+describe('trigger role statements', () => {
+  const hook = { region: 'eu-west-1', name: 'github/hook-??????' }
+  const bundle = { region: 'eu-west-1', name: 'capbroker/*/*-??????' }
+
+  it('github: batch reads, its git secrets, and the bundles a release rewrites (never creates)', () => {
+    expect(
+      githubSecretStatements([hook], [bundle]).map((s) => [s.Sid, s.Action, s.Resource]),
+    ).toEqual([
+      ['BatchReadSecrets', ['secretsmanager:BatchGetSecretValue'], '*'],
+      ['ReadGitSecrets', ['secretsmanager:GetSecretValue'], [secretArn(hook)]],
+      [
+        'RewriteBindingBundles',
+        ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+        [secretArn(bundle)],
+      ],
+    ])
+    expect(githubSecretStatements([hook], []).map((s) => s.Sid)).toEqual([
+      'BatchReadSecrets',
+      'ReadGitSecrets',
+    ])
+  })
+
+  it('slack: batch reads and the signing secret, nothing else', () => {
+    expect(slackSecretStatements([hook]).map((s) => [s.Sid, s.Action, s.Resource])).toEqual([
+      ['BatchReadSecrets', ['secretsmanager:BatchGetSecretValue'], '*'],
+      ['ReadSigningSecret', ['secretsmanager:GetSecretValue'], [secretArn(hook)]],
+    ])
+  })
+
+  it('denies every secret to a trigger the catalog gives none, rather than an empty policy', () => {
+    expect(READS_NO_SECRETS).toMatchObject({ Effect: 'Deny', Resource: '*' })
+    // Bundles alone grant github nothing: without a repository it never releases.
+    expect(githubSecretStatements([], [bundle])).toEqual([READS_NO_SECRETS])
+    expect(slackSecretStatements([])).toEqual([READS_NO_SECRETS])
   })
 })
 
@@ -143,6 +242,18 @@ describe('describePackagedCatalog', () => {
     const described = await describePackagedCatalog(dir, { CAPBROKER_CATALOG: 'capbroker.yaml' })
     expect(described.path).toBe('capbroker.yaml')
     expect(described.secretStatements).toHaveLength(3)
+    expect(described.githubSecretStatements).toEqual([READS_NO_SECRETS])
+    expect(described.slackSecretStatements).toEqual([READS_NO_SECRETS])
+  })
+
+  it('gives the trigger roles the secrets of git.repos and chatops.slack', async () => {
+    await writeFile(join(dir, 'triggers.yaml'), TRIGGERS)
+    const described = await describePackagedCatalog(dir, { CAPBROKER_CATALOG: 'triggers.yaml' })
+    const { github, slack } = triggerSecretAccessOf(parseCatalog(TRIGGERS, 'triggers.yaml'))
+    const { bundles } = secretAccessOf(parseCatalog(TRIGGERS, 'triggers.yaml'))
+    expect(described.githubSecretStatements).toEqual(githubSecretStatements(github, bundles))
+    expect(described.slackSecretStatements).toEqual(slackSecretStatements(slack))
+    expect(described.githubSecretStatements.map((s) => s.Sid)).toContain('RewriteBindingBundles')
   })
 
   it('fails packaging on an invalid catalog, naming the file and the problem', async () => {
