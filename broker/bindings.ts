@@ -5,7 +5,7 @@
  */
 import { NAME_PATTERN } from '../events/index.ts'
 import { InvalidSecretError } from './errors.ts'
-import type { Binding, BindingRecord } from './ports.ts'
+import type { Binding, BindingRecord, BindingStatus } from './ports.ts'
 import { SecretValue } from './secret-value.ts'
 
 const ENTRY = new RegExp(NAME_PATTERN)
@@ -100,7 +100,8 @@ export function buildBinding(
 export interface BindingView {
   readonly name: string
   readonly type: string
-  readonly status: 'ready'
+  /** `ready`; `stale` (its source unreadable since `staleSince`); `failed` (see `reason`). */
+  readonly status: BindingStatus
   readonly provider: string
   readonly store: string
   readonly key: string
@@ -110,14 +111,20 @@ export interface BindingView {
   readonly sink: string
   readonly location: string
   readonly injectedAt: string
+  /** When a refresh last re-injected a changed value; absent if never. */
+  readonly lastRotatedAt?: string
+  readonly staleSince?: string
+  /** Why it is `stale` or `failed`. */
+  readonly reason?: { readonly code: string; readonly message: string }
 }
 
 /** The view of a recorded binding. */
 export function bindingView(record: BindingRecord): BindingView {
+  const status = record.status ?? 'ready'
   return {
     name: record.name,
     type: record.type,
-    status: 'ready',
+    status,
     provider: record.provider,
     store: record.store,
     key: record.key,
@@ -127,5 +134,19 @@ export function bindingView(record: BindingRecord): BindingView {
     sink: record.sink,
     location: record.location,
     injectedAt: record.injectedAt,
+    ...(record.lastRotatedAt ? { lastRotatedAt: record.lastRotatedAt } : {}),
+    ...(status === 'stale' && record.staleSince ? { staleSince: record.staleSince } : {}),
+    ...(status !== 'ready' && record.failure
+      ? { reason: { code: record.failure.code, message: record.failure.message } }
+      : {}),
   }
+}
+
+/** A binding's status in a few words: `ready`, `stale since <time>`, `failed (<code>)`. */
+export function describeStatus(
+  view: Pick<BindingView, 'status' | 'staleSince' | 'reason'>,
+): string {
+  if (view.status === 'stale') return `stale since ${view.staleSince ?? '?'}`
+  if (view.status === 'failed') return `failed (${view.reason?.code ?? '?'})`
+  return 'ready'
 }

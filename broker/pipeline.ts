@@ -2,19 +2,17 @@
  * The resolution pipeline: requested event → validate → authorize → plan → fetch →
  * inject → publish → record, one outcome per capability. Pure orchestration over ports.
  */
-import {
-  type AnyCloudEvent,
-  buildEvent,
-  type CapabilityOutcome,
-  type CloudEvent,
-  EventTypes,
-} from '../events/index.ts'
+import type { AnyCloudEvent, CapabilityOutcome, CloudEvent, EventTypes } from '../events/index.ts'
 import type { Catalog } from './catalog/load.ts'
-import type { EnvironmentConfig, InjectConfig } from './catalog/schema.ts'
-import { isRetryable, ManifestError, toBrokerError } from './errors.ts'
+import type { InjectConfig } from './catalog/schema.ts'
+import { InvalidConfigError, ManifestError, toBrokerError } from './errors.ts'
+import { injectReady } from './injection.ts'
+import { auditEntriesOf, recordAudit } from './lifecycle/audit.ts'
+import type { DigestKey, DigestKeySource } from './lifecycle/digest.ts'
+import { invalidateRotated } from './lifecycle/records.ts'
+import { type RefreshRequest, type RefreshResult, refreshBindings } from './lifecycle/refresh.ts'
 import { type CapabilitySpec, normalizeRequest } from './manifest.ts'
 import {
-  attributesFor,
   deriveEventId,
   type Emitter,
   outcomeEvent,
@@ -22,12 +20,12 @@ import {
   reason,
   resultOf,
 } from './outcome.ts'
-import { type Decided, fetchAndBind, planCapability } from './planning.ts'
+import { fetchAndBind, planCapability } from './planning.ts'
 import {
-  type Binding,
   type BindingRecord,
   type BindingSink,
   type EventBus,
+  hasLifecycle,
   type Logger,
   type RequestKey,
   type StateStore,
@@ -54,6 +52,11 @@ export interface BrokerDependencies {
   readonly leaseMs?: number
   /** How long a finished request's id is remembered. Default 7 days. */
   readonly idempotencyTtlMs?: number
+  /**
+   * The key of the bindings' digests (see lifecycle/digest.ts). Without it, records
+   * carry no digest and a refresh compares versions only.
+   */
+  readonly digestKey?: DigestKeySource
 }
 
 /** Per-call options of {@link Broker.handle}. */
@@ -71,6 +74,8 @@ export class Broker {
   readonly #deps: BrokerDependencies
   readonly #log: Logger
   readonly #inflight = new Map<string, Promise<RequestResult>>()
+  /** Rotations whose cached values this process already dropped (see invalidateRotated). */
+  readonly #seenRotations = new Map<string, string>()
 
   constructor(deps: BrokerDependencies) {
     this.#deps = deps
@@ -114,6 +119,32 @@ export class Broker {
     )
   }
 
+  /**
+   * Re-reads the selected bindings' sources and makes the bindings follow them (see
+   * lifecycle/refresh.ts). Needs a state store that keeps the lifecycle.
+   */
+  async refresh(request: RefreshRequest): Promise<RefreshResult> {
+    const { catalog, resolver, sinkFor, state, bus, clock, digestKey } = this.#deps
+    if (!hasLifecycle(state))
+      throw new InvalidConfigError(
+        'this state store cannot find bindings across apps, so it cannot refresh them',
+      )
+    return refreshBindings(
+      {
+        catalog,
+        resolver,
+        sinkFor,
+        state,
+        bus,
+        clock,
+        source: this.#deps.source ?? '/capbroker',
+        logger: this.#log,
+        ...(digestKey ? { digestKey } : {}),
+      },
+      request,
+    )
+  }
+
   async #handleOnce(
     event: CloudEvent<typeof EventTypes.requested>,
     options: HandleOptions,
@@ -153,6 +184,11 @@ export class Broker {
         records,
         { now, ttlMs },
       )
+      await recordAudit(
+        this.#deps.state,
+        auditEntriesOf([event, ...events], request, now.toISOString()),
+        this.#log,
+      )
       const result = { ...resultOf(events, false), ...(transient ? { retryable: true } : {}) }
       const count = (s: CapabilityOutcome['status']) =>
         result.capabilities.filter((c) => c.status === s).length
@@ -174,6 +210,19 @@ export class Broker {
         error: toBrokerError(error, 'request').message,
       })
       throw error
+    }
+  }
+
+  /** The digest key, or none: a request is not failed for want of it. */
+  async #digestKey(): Promise<DigestKey | undefined> {
+    if (!this.#deps.digestKey) return undefined
+    try {
+      return await this.#deps.digestKey()
+    } catch (error) {
+      this.#log.warn('digest key unavailable; bindings recorded without a digest', {
+        error: toBrokerError(error, 'digest key').message,
+      })
+      return undefined
     }
   }
 
@@ -224,8 +273,26 @@ export class Broker {
     const planned = specs.map((spec) =>
       planCapability(this.#deps.catalog, target.app, target.environment, spec),
     )
+    const refs = planned.flatMap((d) => (d.planned ? [d.planned.ref] : []))
+    const previous = refs.length > 0 ? await this.#deps.state.listBindings(target) : []
+    invalidateRotated(
+      this.#deps.resolver,
+      refs,
+      previous,
+      this.#deps.clock().getTime(),
+      this.#seenRotations,
+    )
     const decided = await fetchAndBind(this.#deps.resolver, planned, this.#log)
-    const injection = await this.#inject(target, env, decided, request)
+    const injection = await injectReady(
+      {
+        sinkFor: this.#deps.sinkFor,
+        clock: this.#deps.clock,
+        emitter: this.#emitter(),
+        logger: this.#log,
+        digestKey: () => this.#digestKey(),
+      },
+      { target, env, decided, request, previous },
+    )
     const transient = decided.some((d) => d.transient === true)
     const outcome = outcomeEvent(
       this.#emitter(),
@@ -234,69 +301,5 @@ export class Broker {
       decided.map((d) => d.outcome),
     )
     return { events: [outcome, ...injection.events], records: injection.records, transient }
-  }
-
-  /** Injects the ready bindings through the environment's sink; a sink failure fails them. */
-  async #inject(
-    target: { app: string; environment: string },
-    env: EnvironmentConfig,
-    decided: Decided[],
-    request: RequestKey,
-  ): Promise<{ events: AnyCloudEvent[]; records: BindingRecord[] }> {
-    const ready = decided.filter(
-      (d): d is Decided & { binding: Binding } =>
-        d.binding !== undefined && d.planned !== undefined,
-    )
-    if (ready.length === 0) return { events: [], records: [] }
-    try {
-      const sink = await this.#deps.sinkFor(target.environment, env.inject)
-      const receipt = await sink.inject(
-        target,
-        ready.map((d) => d.binding),
-      )
-      const injectedAt = this.#deps.clock().toISOString()
-      const records = ready.map(
-        (d): BindingRecord => ({
-          ...target,
-          name: d.spec.name,
-          type: d.spec.type,
-          provider: d.planned?.provider ?? '',
-          store: d.planned?.ref.store ?? '',
-          key: d.planned?.ref.key ?? '',
-          version: d.outcome.version ?? '',
-          entries: d.outcome.entries ?? [],
-          secretEntries: d.outcome.secretEntries ?? [],
-          sink: receipt.sink,
-          location: receipt.location,
-          injectedAt,
-          request,
-        }),
-      )
-      const injected = buildEvent(
-        EventTypes.injected,
-        attributesFor(this.#emitter(), request, EventTypes.injected),
-        {
-          ...target,
-          request,
-          sink: receipt.sink,
-          location: receipt.location,
-          ...(receipt.version === undefined ? {} : { version: receipt.version }),
-          bindings: receipt.bindings.map((b) => ({
-            name: b.name,
-            ...(b.path === undefined ? {} : { path: b.path }),
-          })),
-        },
-      )
-      return { events: [injected], records }
-    } catch (error) {
-      const failure = toBrokerError(error, `injecting into environment "${target.environment}"`)
-      const why = reason('INJECTION_FAILED', failure.message)
-      this.#log.warn('injection failed', { ...target, error: why.message })
-      for (const d of ready) {
-        d.outcome = { name: d.spec.name, type: d.spec.type, status: 'failed', reason: why }
-        d.transient = isRetryable(failure)
-      }
-      return { events: [], records: [] }
-    }
   }
 }

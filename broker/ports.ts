@@ -163,7 +163,31 @@ export interface BindingRecord {
   readonly location: string
   readonly injectedAt: string
   readonly request: RequestKey
+  /** The `class` the capability asked for, if any: a refresh picks the same catalog class. */
+  readonly class?: string
+  /**
+   * HMAC-SHA256 (hex) of the injected entries under the host's digest key: tells a
+   * refresh whether the values changed without keeping them. Absent when the host had
+   * no key; a refresh then compares versions only.
+   */
+  readonly digest?: string
+  /** Absent means `ready`; see {@link BindingStatus}. */
+  readonly status?: BindingStatus
+  /** Since when the source could not be read (status `stale`). */
+  readonly staleSince?: string
+  /** Why the binding is `stale` or `failed`: a code and a message naming keys, never values. */
+  readonly failure?: { readonly code: string; readonly message: string }
+  /** When a refresh last re-injected a changed value. */
+  readonly lastRotatedAt?: string
 }
+
+/**
+ * A binding's health. `ready`: what is injected is what the source holds as of the
+ * last check. `stale`: the source could not be read since `staleSince`; the old
+ * binding is still served. `failed`: the source changed but could not be bound or
+ * re-injected (or the catalog no longer serves it); the old binding is still served.
+ */
+export type BindingStatus = 'ready' | 'stale' | 'failed'
 
 /**
  * Bindings, request outcomes and idempotency keys. `claim` is atomic: of concurrent
@@ -184,6 +208,71 @@ export interface StateStore {
   listBindings(target: BindingTarget): Promise<BindingRecord[]>
   removeBindings(target: BindingTarget, names: readonly string[]): Promise<void>
   close(): Promise<void>
+}
+
+/** Which bindings {@link LifecycleState.findBindings} returns. */
+export type BindingQuery =
+  /** Every binding, or one app's, or one environment's, or one app's in one environment. */
+  | { readonly app?: string; readonly environment?: string; readonly source?: undefined }
+  /** The bindings whose source is exactly this store and key. */
+  | { readonly source: { readonly store: string; readonly key: string } }
+
+/** The answer of {@link LifecycleState.updateBinding}. */
+export type BindingUpdate =
+  | 'updated'
+  /** The binding was released meanwhile: nothing was written. */
+  | 'missing'
+  /** Someone re-injected it meanwhile (its `injectedAt` moved): nothing was written. */
+  | 'changed'
+
+/**
+ * One line of an app's history in an environment: an event the broker published (or
+ * received), what it concerned and who or what triggered it. Names only, never values.
+ */
+export interface AuditEntry {
+  readonly app: string
+  readonly environment: string
+  /** When it happened (ISO 8601). */
+  readonly time: string
+  /** The event id, or a derived id for entries that are not events (status changes). */
+  readonly id: string
+  /** `requested`, `resolved`, `failed`, `denied`, `injected`, `rotated`, `released`, `stale`, `recovered`, `refresh-failed`. */
+  readonly kind: string
+  /** The capability names it concerned. */
+  readonly names: readonly string[]
+  /** Who or what triggered it: the request's source and id, the schedule, the provider's change event. */
+  readonly trigger: RequestKey
+  /** A short account: versions, a reason code, why a release happened. Never a value. */
+  readonly detail?: string
+}
+
+/**
+ * What the lifecycle (refresh, rotation, audit) needs from the state besides
+ * {@link StateStore}: finding bindings across apps, updating one binding without
+ * resurrecting a released one, and the audit log. A separate ability, so a state
+ * store that only records requests still works for the pipeline.
+ */
+export interface LifecycleState {
+  findBindings(query: BindingQuery): Promise<BindingRecord[]>
+  /**
+   * Replaces a binding's record, only if it still exists and its `injectedAt` is still
+   * `expectedInjectedAt` (compare-and-write against a concurrent request or release).
+   */
+  updateBinding(record: BindingRecord, expectedInjectedAt: string): Promise<BindingUpdate>
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>
+  /** The newest `limit` entries (default 100), oldest first. */
+  listAudit(target: BindingTarget, options?: { limit?: number }): Promise<AuditEntry[]>
+}
+
+/** True when the state store also keeps the lifecycle ({@link LifecycleState}). */
+export function hasLifecycle(state: StateStore): state is StateStore & LifecycleState {
+  const s = state as Partial<LifecycleState>
+  return (
+    typeof s.findBindings === 'function' &&
+    typeof s.updateBinding === 'function' &&
+    typeof s.appendAudit === 'function' &&
+    typeof s.listAudit === 'function'
+  )
 }
 
 /** Where a manifest is: a repository (`owner/name`), a path in it, a commit. */

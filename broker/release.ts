@@ -8,6 +8,7 @@ import { type AnyCloudEvent, buildEvent, EventTypes } from '../events/index.ts'
 import type { Catalog } from './catalog/load.ts'
 import type { InjectConfig } from './catalog/schema.ts'
 import { InvalidConfigError } from './errors.ts'
+import { auditEntriesOf, recordAudit } from './lifecycle/audit.ts'
 import type { BindingSink, EventBus, Logger, RequestKey, StateStore } from './ports.ts'
 
 /** What to release. */
@@ -79,6 +80,7 @@ export async function releaseBindings(
   // finds it, removes nothing more from the sink and publishes the same ids again.
   await deps.bus.publish(events)
   await deps.state.removeBindings(target, names)
+  await recordAudit(deps.state, auditEntriesOf(events, input.request, time), deps.logger)
   deps.logger.info('release', { ...target, released: names.length, reason: input.reason })
   return { released: names, events }
 }

@@ -2,11 +2,13 @@
  * What the commands share: where home is, how to load the catalog and the embedded
  * runtime, and plain-text tables for people (`--json` for machines).
  */
+import { randomUUID } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
+import { userInfo } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { SECRETS_DB_FILE } from '../adapters/local/index.ts'
 import type { Catalog } from '../broker/catalog/load.ts'
-import type { Logger } from '../broker/ports.ts'
+import type { Logger, RequestKey } from '../broker/ports.ts'
 import { createJsonLogger, isLogLevel } from '../server/logger.ts'
 import { createEmbeddedRuntime, type EmbeddedRuntime } from '../server/runtime.ts'
 import { locateCatalog, readCatalog } from './catalog-file.ts'
@@ -87,4 +89,18 @@ export function table(header: readonly string[], rows: readonly (readonly string
 export function shownPath(path: string): string {
   const rel = relative(process.cwd(), path)
   return rel === '' || rel.startsWith('..') ? path : rel
+}
+
+/**
+ * Who asked, for the audit log and the events' ids: `/cli/<user>` (the OS account that
+ * ran the command) and a fresh id per command.
+ */
+export function cliTrigger(): RequestKey {
+  let user = 'unknown'
+  try {
+    user = userInfo().username.replace(/[^A-Za-z0-9._-]/g, '_') || 'unknown'
+  } catch {
+    // No passwd entry (some containers): the command is still attributed to the CLI.
+  }
+  return { source: `/cli/${user}`, id: randomUUID() }
 }

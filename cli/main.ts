@@ -2,8 +2,11 @@
 import { Command, CommanderError } from 'commander'
 import { BrokerError, CatalogError, ManifestError } from '../broker/errors.ts'
 import { EventValidationError } from '../events/index.ts'
+import { registerAudit } from './commands/audit.ts'
 import { registerBindings } from './commands/bindings.ts'
 import { registerCatalog } from './commands/catalog.ts'
+import { registerRefresh } from './commands/refresh.ts'
+import { registerRelease } from './commands/release.ts'
 import { registerRequest } from './commands/request.ts'
 import { registerSecrets } from './commands/secrets.ts'
 import { registerServe } from './commands/serve.ts'
@@ -24,6 +27,9 @@ Examples:
   $ capbroker serve                                   # http://127.0.0.1:7777
   $ capbroker request -f examples/capabilities.yaml --app checkout --env dev
   $ capbroker bindings checkout dev
+  $ capbroker refresh --app checkout --env dev
+  $ capbroker release stripe --app checkout --env dev
+  $ capbroker audit checkout dev
   $ capbroker catalog validate
 
 Environment: CAPBROKER_CATALOG, CAPBROKER_HOME, CAPBROKER_LOG_LEVEL, PORT.`,
@@ -32,6 +38,9 @@ Environment: CAPBROKER_CATALOG, CAPBROKER_HOME, CAPBROKER_LOG_LEVEL, PORT.`,
 registerServe(program)
 registerRequest(program)
 registerBindings(program)
+registerRefresh(program)
+registerRelease(program)
+registerAudit(program)
 registerSecrets(program)
 registerCatalog(program)
 

@@ -1,6 +1,8 @@
 /**
  * `bindings` — HTTP API `GET /apps/{app}/environments/{env}/bindings`: what is bound for
- * an app in an environment, from the state table. Metadata only, never a value.
+ * an app in an environment, from the state table, with each binding's status (`ready`;
+ * `stale` with `staleSince`; `failed` with its `reason`) and `lastRotatedAt`. Metadata
+ * only, never a value.
  */
 import { bindingView } from '../broker/bindings.ts'
 import type { StateStore } from '../broker/ports.ts'

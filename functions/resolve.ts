@@ -9,6 +9,7 @@ import { UnavailableError } from '../broker/errors.ts'
 import type { Broker } from '../broker/pipeline.ts'
 import { EventTypes, EventValidationError, parseEvent } from '../events/index.ts'
 import { createBroker } from './aws-broker.ts'
+import { digestKeyFromEnvironment } from './digest-key.ts'
 import { createEventBus, createHostLogger, createStateStore, lazy, prewarm } from './host.ts'
 import { eventFunction, type FunctionOptions, invocationFacts } from './middleware.ts'
 
@@ -56,8 +57,10 @@ export function createResolveHandler(deps: ResolveDependencies) {
 const env = process.env
 const logger = createHostLogger(env)
 const broker = lazy(() => {
+  // The digest key lets a later refresh see whether a value changed (functions/digest-key.ts).
+  const digestKey = digestKeyFromEnvironment(env)
   const parts = { bus: createEventBus(env), state: createStateStore(env), logger }
-  return createBroker(env, parts).broker
+  return createBroker(env, digestKey ? { ...parts, digestKey } : parts).broker
 })
 prewarm(env, logger, broker)
 

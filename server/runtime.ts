@@ -4,7 +4,8 @@
  * of the catalog's environments.
  */
 import { randomUUID } from 'node:crypto'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
+import { loadOrCreateKey } from '../adapters/local/crypto.ts'
 import { MemoryEventBus } from '../adapters/memory-bus/index.ts'
 import { defaultStoreRegistry } from '../adapters/registry.ts'
 import { ServiceBindingSink } from '../adapters/service-binding/index.ts'
@@ -15,6 +16,7 @@ import { StoreSet } from '../adapters/store-set.ts'
 import type { Catalog } from '../broker/catalog/load.ts'
 import type { InjectConfig } from '../broker/catalog/schema.ts'
 import { BrokerError, InvalidConfigError } from '../broker/errors.ts'
+import { cachedDigestKey } from '../broker/lifecycle/digest.ts'
 import { Broker } from '../broker/pipeline.ts'
 import {
   type BindingSink,
@@ -42,6 +44,13 @@ export interface EmbeddedRuntimeOptions {
   /** Where chat outcomes are posted; default Slack's response_url (SlackResponder). */
   readonly responder?: ChatResponder
 }
+
+/**
+ * The key of the bindings' digests (HMAC-SHA256) in the home: 32 random bytes, mode
+ * 0600, created on first use like the local store's key. Losing it costs one
+ * re-injection per binding at the next refresh, nothing else.
+ */
+export const DIGEST_KEY_FILE = 'digest.key'
 
 /** What the trigger paths need, wired to this runtime (the Slack path adds its scheduler). */
 export interface EmbeddedTriggers {
@@ -106,7 +115,9 @@ export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): Embedded
     return sink
   }
 
-  const broker = new Broker({ catalog, resolver, sinkFor, state, bus, clock, logger })
+  // The state store created the home (0700) already; the key file is made on first use.
+  const digestKey = cachedDigestKey(async () => loadOrCreateKey(join(home, DIGEST_KEY_FILE)))
+  const broker = new Broker({ catalog, resolver, sinkFor, state, bus, clock, logger, digestKey })
   const secrets = new TriggerSecrets({
     stores: (name) => stores.get(name),
     now: () => clock().getTime(),

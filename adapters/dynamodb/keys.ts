@@ -5,7 +5,14 @@
  * | row | pk | sk | other attributes |
  * |---|---|---|---|
  * | request (idempotency) | `REQ#<source>#<id>` | `REQ` | `status` (`in-progress`/`completed`), `leaseUntil` (epoch ms), `claimedAt`, `outcome` (JSON of the outcome events), `completedAt`, `expiresAt` (epoch **seconds**, the table's TTL attribute) |
- * | binding | `BIND#<app>#<environment>` | `<capability name>` | the {@link BindingRecord} fields; `entries`/`secretEntries` as lists; `requestSource`/`requestId` |
+ * | binding | `BIND#<app>#<environment>` | `<capability name>` | the {@link BindingRecord} fields; `entries`/`secretEntries` as lists; `requestSource`/`requestId`; `failureCode`/`failureMessage` |
+ * | source pointer | `SRC#<store>#<key>` | `<app>#<environment>#<name>` | `app`, `environment`, `name`: which bindings read a secret (push refresh) |
+ * | target pointer | `TARGETS` | `<app>#<environment>` | `app`, `environment`: every app and environment with bindings (scheduled refresh) |
+ * | audit entry | `AUDIT#<app>#<environment>` | `<time>#<id>` | `entry` (the AuditEntry as JSON: names only) |
+ *
+ * Pointers are written with the bindings and may outlive them (a binding re-pointed to
+ * another key, a crash between two transactions): readers check what a pointer points
+ * at and ignore what no longer matches.
  *
  * Key parts are escaped (`%` → `%25`, `#` → `%23`) so that a `#` inside a CloudEvents
  * `source` cannot make two different requests share a key.
@@ -68,7 +75,18 @@ export function bindingItem(record: BindingRecord): Item {
     injectedAt: { S: record.injectedAt },
     requestSource: { S: record.request.source },
     requestId: { S: record.request.id },
+    ...optional('class', record.class),
+    ...optional('digest', record.digest),
+    ...optional('status', record.status),
+    ...optional('staleSince', record.staleSince),
+    ...optional('failureCode', record.failure?.code),
+    ...optional('failureMessage', record.failure?.message),
+    ...optional('lastRotatedAt', record.lastRotatedAt),
   }
+}
+
+function optional(name: string, value: string | undefined): Item {
+  return value === undefined ? {} : { [name]: { S: value } }
 }
 
 /** Reads a binding row back; throws naming the attribute when the row is malformed. */
@@ -88,6 +106,22 @@ export function bindingFromItem(item: Item): BindingRecord {
     location: str(item, 'location'),
     injectedAt: str(item, 'injectedAt'),
     request: { source: str(item, 'requestSource'), id: str(item, 'requestId') },
+    ...lifecycleFields(item),
+  }
+}
+
+/** The optional lifecycle attributes of a binding row (absent on rows written before them). */
+function lifecycleFields(item: Item): Partial<BindingRecord> {
+  const s = (name: string) => item[name]?.S
+  const status = s('status')
+  const code = s('failureCode')
+  return {
+    ...(s('class') === undefined ? {} : { class: s('class') }),
+    ...(s('digest') === undefined ? {} : { digest: s('digest') }),
+    ...(status === 'stale' || status === 'failed' || status === 'ready' ? { status } : {}),
+    ...(s('staleSince') === undefined ? {} : { staleSince: s('staleSince') }),
+    ...(code === undefined ? {} : { failure: { code, message: s('failureMessage') ?? '' } }),
+    ...(s('lastRotatedAt') === undefined ? {} : { lastRotatedAt: s('lastRotatedAt') }),
   }
 }
 

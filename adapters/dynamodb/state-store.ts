@@ -14,9 +14,13 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb'
 import type {
+  AuditEntry,
+  BindingQuery,
   BindingRecord,
   BindingTarget,
+  BindingUpdate,
   Claim,
+  LifecycleState,
   RecordedOutcome,
   RequestKey,
   StateStore,
@@ -38,6 +42,8 @@ import {
   outcomeFromItem,
   requestKey,
 } from './keys.ts'
+import * as lifecycle from './lifecycle.ts'
+import { sourcePartition, sourcePointerItem, targetPointerItem } from './lifecycle-keys.ts'
 
 /** Options of {@link DynamoDbStateStore}. */
 export interface DynamoDbStateStoreOptions extends AwsClientOptions {
@@ -63,10 +69,11 @@ const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/
 const CLAIM_CONDITION =
   'attribute_not_exists(pk) OR (#status = :inProgress AND leaseUntil < :nowMs) OR expiresAt < :nowS'
 
-/** Bindings, request outcomes and idempotency keys in one DynamoDB table. */
-export class DynamoDbStateStore implements StateStore {
+/** Bindings, request outcomes, idempotency keys and the audit log in one DynamoDB table. */
+export class DynamoDbStateStore implements StateStore, LifecycleState {
   readonly #client: DynamoDBClient
   readonly #table: string
+  readonly #lifecycle: lifecycle.TableContext
 
   /** Throws InvalidConfigError on bad options. The table must exist ({@link createStateTable}). */
   constructor(options: DynamoDbStateStoreOptions, deps: DynamoDbStateStoreDeps = {}) {
@@ -79,6 +86,12 @@ export class DynamoDbStateStore implements StateStore {
       'a DynamoDB table name',
     )
     this.#client = deps.client ?? new DynamoDBClient(awsSdkClientConfig(client))
+    this.#lifecycle = {
+      client: this.#client,
+      table: this.#table,
+      transact: (items, subject) => this.#transact(items, subject),
+      listBindings: (target) => this.listBindings(target),
+    }
   }
 
   /**
@@ -128,9 +141,10 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   /**
-   * Writes the bindings and the completed request row. TransactWriteItems takes 100
-   * actions, the request row included: up to 99 bindings go in the same transaction;
-   * beyond that, earlier transactions write the extra bindings first and the one
+   * Writes the bindings (with their source and target pointers, see keys.ts) and the
+   * completed request row. TransactWriteItems takes 100 actions, the request row
+   * included: up to 99 items go in the same transaction; beyond that, earlier
+   * transactions write the extra items first and the one
    * holding the request row comes last, so a crash in between leaves the claim
    * unfinished and a redelivery writes everything again (puts are idempotent).
    */
@@ -144,9 +158,13 @@ export class DynamoDbStateStore implements StateStore {
     const byName = new Map(
       bindings.map((b) => [`${b.app}\u0000${b.environment}\u0000${b.name}`, b]),
     )
-    const puts: TransactWriteItem[] = [...byName.values()].map((b) => ({
-      Put: { TableName: this.#table, Item: bindingItem(b) },
-    }))
+    const records = [...byName.values()]
+    const targets = new Map(records.map((b) => [JSON.stringify([b.app, b.environment]), b]))
+    const puts: TransactWriteItem[] = [
+      ...records.map(bindingItem),
+      ...records.map(sourcePointerItem),
+      ...[...targets.values()].map(targetPointerItem),
+    ].map((item) => ({ Put: { TableName: this.#table, Item: item } }))
     const request: TransactWriteItem = {
       Put: {
         TableName: this.#table,
@@ -209,10 +227,23 @@ export class DynamoDbStateStore implements StateStore {
     return records.sort((a, b) => a.name.localeCompare(b.name))
   }
 
-  /** Deletes the named bindings, 100 per transaction; missing names are not an error. */
+  /**
+   * Deletes the named bindings and their source pointers, 100 items per transaction;
+   * missing names are not an error. The target pointer stays: it is cheap, and a
+   * target without bindings lists nothing.
+   */
   async removeBindings(target: BindingTarget, names: readonly string[]): Promise<void> {
-    const deletes: TransactWriteItem[] = [...new Set(names)].map((name) => ({
-      Delete: { TableName: this.#table, Key: { pk: bindingPartition(target), sk: { S: name } } },
+    const wanted = new Set(names)
+    const records = (await this.listBindings(target)).filter((r) => wanted.has(r.name))
+    const keys = [
+      ...[...wanted].map((name) => ({ pk: bindingPartition(target), sk: { S: name } })),
+      ...records.map((r) => {
+        const pointer = sourcePointerItem(r)
+        return { pk: sourcePartition(r), sk: pointer.sk as { S: string } }
+      }),
+    ]
+    const deletes: TransactWriteItem[] = keys.map((Key) => ({
+      Delete: { TableName: this.#table, Key },
     }))
     for (let i = 0; i < deletes.length; i += TRANSACTION_LIMIT) {
       await this.#transact(
@@ -220,6 +251,26 @@ export class DynamoDbStateStore implements StateStore {
         `removal of bindings of ${target.app}/${target.environment}`,
       )
     }
+  }
+
+  /** See {@link LifecycleState.findBindings}. */
+  findBindings(query: BindingQuery): Promise<BindingRecord[]> {
+    return lifecycle.findBindings(this.#lifecycle, query)
+  }
+
+  /** See {@link LifecycleState.updateBinding}. */
+  updateBinding(record: BindingRecord, expectedInjectedAt: string): Promise<BindingUpdate> {
+    return lifecycle.updateBinding(this.#lifecycle, record, expectedInjectedAt)
+  }
+
+  /** See {@link LifecycleState.appendAudit}. */
+  appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    return lifecycle.appendAudit(this.#lifecycle, entries)
+  }
+
+  /** See {@link LifecycleState.listAudit}. */
+  listAudit(target: BindingTarget, options: { limit?: number } = {}): Promise<AuditEntry[]> {
+    return lifecycle.listAudit(this.#lifecycle, target, options.limit)
   }
 
   /** Releases the client's sockets. */

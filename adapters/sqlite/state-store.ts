@@ -6,9 +6,13 @@
 import type { DatabaseSync } from 'node:sqlite'
 import { BrokerError } from '../../broker/errors.ts'
 import type {
+  AuditEntry,
+  BindingQuery,
   BindingRecord,
   BindingTarget,
+  BindingUpdate,
   Claim,
+  LifecycleState,
   RecordedOutcome,
   RequestKey,
   StateStore,
@@ -19,6 +23,7 @@ import {
   openDatabase,
   toStoreError,
 } from './database.ts'
+import * as lifecycle from './lifecycle.ts'
 
 /** Options for {@link SqliteStateStore}. */
 export interface SqliteStateStoreOptions extends OpenDatabaseOptions {
@@ -70,7 +75,7 @@ interface RequestRow {
  * an InvalidConfigError. A lock held longer than the busy timeout gives an
  * UnavailableError (retryable).
  */
-export class SqliteStateStore implements StateStore {
+export class SqliteStateStore implements StateStore, LifecycleState {
   readonly #db: DatabaseSync
   readonly #location: string
   #closed = false
@@ -80,6 +85,7 @@ export class SqliteStateStore implements StateStore {
     this.#db = openDatabase(options.home, STATE_DB_FILE, options)
     try {
       this.#db.exec(SCHEMA)
+      this.#db.exec(lifecycle.LIFECYCLE_SCHEMA)
     } catch (error) {
       this.#db.close()
       throw toStoreError(error, `${this.#location}: creating the schema`)
@@ -183,6 +189,29 @@ export class SqliteStateStore implements StateStore {
         for (const name of names) remove.run(target.app, target.environment, name)
       }),
     )
+  }
+
+  /** Bindings across apps, or of one source; see {@link LifecycleState.findBindings}. */
+  async findBindings(query: BindingQuery): Promise<BindingRecord[]> {
+    return this.#run('findBindings', () => lifecycle.findBindings(this.#db, query))
+  }
+
+  /** Compare-and-write of one binding; see {@link LifecycleState.updateBinding}. */
+  async updateBinding(record: BindingRecord, expectedInjectedAt: string): Promise<BindingUpdate> {
+    return this.#run('updateBinding', () =>
+      lifecycle.updateBinding(this.#db, record, expectedInjectedAt),
+    )
+  }
+
+  /** Appends to the audit log. */
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return
+    this.#run('appendAudit', () => lifecycle.appendAudit(this.#db, entries))
+  }
+
+  /** The newest entries of a target's audit log, oldest first. */
+  async listAudit(target: BindingTarget, options: { limit?: number } = {}): Promise<AuditEntry[]> {
+    return this.#run('listAudit', () => lifecycle.listAudit(this.#db, target, options.limit))
   }
 
   /** Closes the database; later calls fail. Closing twice is harmless. */

@@ -143,6 +143,13 @@ export const ClassConfig = Type.Object(
       Type.Array(EntryName, { description: 'which entries are secret; default all' }),
     ),
     cacheTtl: Type.Optional(Duration),
+    // Lifecycle (issue 8): how often a scheduled refresh re-reads this class's bindings.
+    refreshInterval: Type.Optional(
+      Type.Union([Type.String({ pattern: DURATION_PATTERN }), Type.Integer({ minimum: 0 })], {
+        description:
+          'how often a scheduled refresh re-reads the source of this class’s bindings: 250ms, 30s, 5m, 1h or seconds (default 1h; 0: only on a change event or `capbroker refresh`)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )

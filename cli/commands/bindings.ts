@@ -1,6 +1,6 @@
 /** `capbroker bindings <app> <env>`: what is bound where — metadata, never values. */
 import type { Command } from 'commander'
-import { type BindingView, bindingView } from '../../broker/bindings.ts'
+import { type BindingView, bindingView, describeStatus } from '../../broker/bindings.ts'
 import { type HomeOptions, loadRuntime, logger, table } from '../context.ts'
 import { getJson, serverUrl } from '../http-client.ts'
 
@@ -53,15 +53,16 @@ Examples:
         return void process.stdout.write(`no bindings for ${app} in ${env}\n`)
       process.stdout.write(
         `${table(
-          ['NAME', 'TYPE', 'STATUS', 'PROVIDER', 'KEY', 'VERSION', 'INJECTED', 'WHERE'],
+          ['NAME', 'TYPE', 'STATUS', 'PROVIDER', 'KEY', 'VERSION', 'INJECTED', 'ROTATED', 'WHERE'],
           bindings.map((b) => [
             b.name,
             b.type,
-            b.status,
+            describeStatus(b),
             b.provider,
             b.key,
             b.version,
             b.injectedAt,
+            b.lastRotatedAt ?? '-',
             b.location,
           ]),
         )}\n`,

@@ -1,9 +1,11 @@
 /** `capbroker secrets put|get|list|delete`: the embedded local store. */
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
+import type { RefreshResult } from '../../broker/lifecycle/refresh.ts'
 import { isListable, isWritable, type WritableSecretStore } from '../../broker/ports.ts'
 import { SecretValue } from '../../broker/secret-value.ts'
-import { type HomeOptions, loadRuntime, logger, table } from '../context.ts'
+import type { EmbeddedRuntime } from '../../server/runtime.ts'
+import { cliTrigger, type HomeOptions, loadRuntime, logger, table } from '../context.ts'
 import { UsageError } from '../errors.ts'
 
 interface StoreOptions extends HomeOptions {
@@ -12,7 +14,7 @@ interface StoreOptions extends HomeOptions {
 
 async function withStore<T>(
   options: StoreOptions,
-  work: (store: WritableSecretStore) => Promise<T>,
+  work: (store: WritableSecretStore, runtime: EmbeddedRuntime) => Promise<T>,
 ): Promise<T> {
   const { runtime } = await loadRuntime(options, logger())
   try {
@@ -26,10 +28,53 @@ async function withStore<T>(
       throw new UsageError(
         `store "${options.store}" (${store.provider}) cannot be written from the CLI`,
       )
-    return await work(store)
+    return await work(store, runtime)
   } finally {
     await runtime.close()
   }
+}
+
+/**
+ * The push refresh of the embedded runtime: a key just written or deleted is re-read
+ * for every binding of it, in this process, against the same home as a running server
+ * (same state, same sinks). Rotated bindings are re-injected now; the server notices
+ * the rotation in the state and drops its cached copy before its next request.
+ */
+async function refreshKey(
+  runtime: EmbeddedRuntime,
+  store: string,
+  key: string,
+  what: string,
+): Promise<RefreshResult | undefined> {
+  try {
+    return await runtime.broker.refresh({
+      select: { kind: 'sources', sources: [{ store, key }] },
+      trigger: cliTrigger(),
+      reason: `secrets ${what} ${key}`,
+    })
+  } catch (error) {
+    process.stderr.write(
+      `capbroker: the bindings of ${key} were not refreshed: ${(error as Error).message}; run \`capbroker refresh\`\n`,
+    )
+    process.exitCode = 1
+    return undefined
+  }
+}
+
+function describeBindings(result: RefreshResult | undefined): string {
+  if (!result || result.bindings.length === 0) return ''
+  return result.bindings
+    .map((b) => {
+      const where = `${b.app}/${b.environment} ${b.name}`
+      if (b.result === 'rotated')
+        return `  rotated ${where}: version ${b.previousVersion} → ${b.version}\n`
+      if (b.result === 'stale')
+        return `  stale ${where}: ${b.reason?.code} (the old binding stays)\n`
+      if (b.result === 'failed')
+        return `  failed ${where}: ${b.reason?.code}: ${b.reason?.message}\n`
+      return `  ${b.result} ${where}\n`
+    })
+    .join('')
 }
 
 async function readStdin(): Promise<string> {
@@ -65,7 +110,9 @@ Examples:
     .description('manage values in the local store (values are encrypted at rest)')
 
   common(secrets.command('put'))
-    .description('store a value under a key (a new version, unless it is unchanged)')
+    .description(
+      'store a value under a key (a new version, unless it is unchanged); bindings of the key are refreshed',
+    )
     .argument('<key>', 'e.g. apps/checkout/stripe')
     .option('--value <value>', 'the value (visible in shell history: prefer --file or stdin)')
     .option(
@@ -93,9 +140,16 @@ Examples:
           )
         }
       } else text = await readStdin()
-      const result = await withStore(options, (store) => store.write(key, new SecretValue(text)))
+      const [result, refreshed] = await withStore(options, async (store, runtime) => {
+        const written = await store.write(key, new SecretValue(text))
+        // An unchanged value changes no binding: nothing to refresh.
+        const bindings = written.changed
+          ? await refreshKey(runtime, options.store, key, 'put')
+          : undefined
+        return [written, bindings] as const
+      })
       process.stdout.write(
-        `${result.changed ? 'stored' : 'unchanged'} ${key} (version ${result.version})\n`,
+        `${result.changed ? 'stored' : 'unchanged'} ${key} (version ${result.version})\n${describeBindings(refreshed)}`,
       )
     })
 
@@ -145,11 +199,15 @@ Examples:
     })
 
   common(secrets.command('delete'))
-    .description('delete a key and all its versions')
+    .description('delete a key and all its versions; its bindings are marked stale, not released')
     .argument('<key>', 'the key')
     .addHelpText('after', '\nExample:\n  $ capbroker secrets delete apps/checkout/stripe')
     .action(async (key: string, options: StoreOptions) => {
-      await withStore(options, (store) => store.delete(key))
-      process.stdout.write(`deleted ${key}\n`)
+      const refreshed = await withStore(options, async (store, runtime) => {
+        await store.delete(key)
+        // Its bindings keep their last value, marked stale: a delete is not a release.
+        return refreshKey(runtime, options.store, key, 'delete')
+      })
+      process.stdout.write(`deleted ${key}\n${describeBindings(refreshed)}`)
     })
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { createBrokerServer } from '../../server/app.ts'
+import { startRefreshLoop } from '../../server/refresh-loop.ts'
 import { EXAMPLES_DIR } from '../catalog-file.ts'
 import { type HomeOptions, loadRuntime, logger, shownPath, VERSION } from '../context.ts'
 import { UsageError } from '../errors.ts'
@@ -63,6 +64,10 @@ async function serve(options: ServeOptions): Promise<void> {
   process.stderr.write(
     `capbroker ${VERSION} listening on ${url}\n  catalog: ${shownPath(catalog.file)}${usingExample ? ' (the bundled example: no capbroker.yaml here)' : ''}\n  state:   ${shownPath(home)}\n`,
   )
+  // Bindings follow their sources while the server runs (catalog `refreshInterval`).
+  const refreshing = startRefreshLoop(runtime.broker, { logger: log })
+  if (refreshing)
+    process.stderr.write(`  refresh: a sweep every ${formatPeriod(refreshing.periodMs)}\n`)
   if (usingExample) {
     const inject = catalog.environments.get('dev')?.inject
     process.stderr.write(
@@ -84,6 +89,7 @@ async function serve(options: ServeOptions): Promise<void> {
     const closed = new Promise((resolve) => server.close(resolve))
     server.closeIdleConnections()
     await closed
+    await refreshing?.stop()
     await drain()
     await runtime.close()
     process.stderr.write('capbroker: stopped\n')
@@ -91,6 +97,12 @@ async function serve(options: ServeOptions): Promise<void> {
   }
   process.on('SIGINT', () => void stop('SIGINT'))
   process.on('SIGTERM', () => void stop('SIGTERM'))
+}
+
+function formatPeriod(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`
+  if (ms % 1000 === 0) return `${ms / 1000}s`
+  return `${ms}ms`
 }
 
 function nextSteps(url: string, bindingsRoot: string): string {
