@@ -67,8 +67,6 @@ export interface HandleOptions {
 
 type Processed = { events: AnyCloudEvent[]; records: BindingRecord[]; transient: boolean }
 
-const APP_SOURCE = /^\/apps\/([^/]+)$/
-
 /** The broker core. One instance per catalog; it holds the secret cache through its resolver. */
 export class Broker {
   readonly #deps: BrokerDependencies
@@ -250,12 +248,13 @@ export class Broker {
       if (!(error instanceof ManifestError)) throw error
       return refuse(reason('INVALID_REQUEST', error.message))
     }
-    // An app speaks for itself only: `/apps/billing` cannot ask for checkout's secrets.
-    const speaker = APP_SOURCE.exec(event.source)?.[1]
-    if (speaker !== undefined && speaker !== target.app) {
+    // An app speaks for itself only: `/apps/billing` cannot ask for checkout's secrets,
+    // and no other spelling under /apps/ (`/apps/billing/`, `/apps//x`, `…/../x`) may
+    // either — anything there but exactly `/apps/<app>` is refused.
+    if (event.source.startsWith('/apps/') && event.source !== `/apps/${target.app}`) {
       const why = reason(
         'DENIED',
-        `events from ${event.source} may only request capabilities for app "${speaker}"`,
+        `events from ${event.source} may not request capabilities for app "${target.app}"`,
       )
       return refuse(
         { ...why, denied: true },

@@ -61,6 +61,11 @@ const URI_CHARACTERS = /^(?:[\w\-.~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$/
  * cloning and freezing (both recursive) would otherwise hit on hostile input.
  */
 const MAX_DATA_DEPTH = 32
+/**
+ * Shape problems listed at most: one per `__proto__` key would let a 1 MiB body of
+ * `{"__proto__":1}` objects buy a ten times larger answer.
+ */
+const MAX_SHAPE_PROBLEMS = 20
 
 /** A URI-reference (RFC 3986 §4.1): relative ones like `/apps/checkout` included. */
 function isUriReference(value: string): boolean {
@@ -84,16 +89,32 @@ function isExtensionValue(value: unknown): boolean {
   return Number.isInteger(value) && (value as number) >= -(2 ** 31) && (value as number) < 2 ** 31
 }
 
+function isPlainObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value)
+  return prototype === Object.prototype || prototype === null
+}
+
 /**
- * Problems no schema can state: nesting beyond {@link MAX_DATA_DEPTH} and `__proto__`
- * keys (own properties after JSON.parse, but `Object.assign` and `obj[key] = value`
- * downstream would set a prototype with them).
+ * Problems no schema can state: values that are not JSON (a Date, a typed array),
+ * nesting beyond {@link MAX_DATA_DEPTH} and `__proto__` keys (own properties after
+ * JSON.parse, but `Object.assign` and `obj[key] = value` downstream would set a
+ * prototype with them).
  */
 function checkDataShape(data: unknown): ValidationProblem[] {
   const problems: ValidationProblem[] = []
   let tooDeep = false
+  let more = 0
   const walk = (node: unknown, pointer: string, depth: number): void => {
-    if (tooDeep || node === null || typeof node !== 'object') return
+    if (tooDeep || more > 0 || node === null || typeof node !== 'object') return
+    if (!Array.isArray(node) && !isPlainObject(node)) {
+      // A Date, Map or typed array is no JSON: it would pass the schema as something else.
+      problems.push({
+        path: readablePath(pointer, 'data'),
+        message: 'must be JSON: an object, array, string, number, boolean or null',
+        pointer,
+      })
+      return
+    }
     if (depth > MAX_DATA_DEPTH) {
       tooDeep = true
       problems.push({
@@ -105,16 +126,20 @@ function checkDataShape(data: unknown): ValidationProblem[] {
     }
     for (const [key, child] of Object.entries(node)) {
       const childPointer = `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`
-      if (key === '__proto__')
+      if (key !== '__proto__') walk(child, childPointer, depth + 1)
+      else if (problems.length >= MAX_SHAPE_PROBLEMS) more++
+      else
         problems.push({
           path: readablePath(childPointer, 'data'),
           message: 'is not an allowed property name',
           pointer: childPointer,
         })
-      else walk(child, childPointer, depth + 1)
+      if (more > 0) return
     }
   }
   walk(data, '', 1)
+  if (more > 0)
+    problems.push({ path: 'data', message: 'has more problems than listed', pointer: '' })
   return problems
 }
 

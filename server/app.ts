@@ -53,10 +53,18 @@ async function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promi
     throw new HttpProblem(413, `the body is larger than ${limit} bytes`)
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of request) {
-    size += (chunk as Buffer).byteLength
-    if (size > limit) throw new HttpProblem(413, `the body is larger than ${limit} bytes`)
-    chunks.push(chunk as Buffer)
+  try {
+    for await (const chunk of request) {
+      size += (chunk as Buffer).byteLength
+      if (size > limit) throw new HttpProblem(413, `the body is larger than ${limit} bytes`)
+      chunks.push(chunk as Buffer)
+    }
+  } catch (error) {
+    if (error instanceof HttpProblem) throw error
+    // The client went away mid-body: its problem, not an internal error to log loudly.
+    throw new HttpProblem(400, 'the request body ended early (the client closed the connection)', {
+      cause: error,
+    })
   }
   return Buffer.concat(chunks)
 }

@@ -119,12 +119,18 @@ function decodeJson(text: string, batch: boolean): unknown[] {
   return batch ? (parsed as unknown[]) : [parsed]
 }
 
+/** Problems one answer lists at most; the parsers cap theirs too, this is the backstop. */
+export const MAX_LISTED_PROBLEMS = 100
+
 function invalid(
   problems: readonly { path: string; message: string }[],
   prefix: string,
   cause: unknown,
 ): HttpProblem {
-  const errors = problems.map((p) => ({ path: `${prefix}${p.path}`, message: p.message }))
+  const listed = problems.slice(0, MAX_LISTED_PROBLEMS)
+  if (problems.length > listed.length)
+    listed.push({ path: 'data', message: `has ${problems.length - listed.length} more problems` })
+  const errors = listed.map((p) => ({ path: `${prefix}${p.path}`, message: p.message }))
   return new HttpProblem(
     400,
     `invalid CloudEvent: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,

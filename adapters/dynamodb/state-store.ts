@@ -165,12 +165,17 @@ export class DynamoDbStateStore implements StateStore, LifecycleState {
       ...records.map(sourcePointerItem),
       ...[...targets.values()].map(targetPointerItem),
     ].map((item) => ({ Put: { TableName: this.#table, Item: item } }))
-    const request: TransactWriteItem = {
-      Put: {
-        TableName: this.#table,
-        Item: completedRequestItem(key, outcome, options.now.getTime() + options.ttlMs),
-      },
-    }
+    // An outcome not to be remembered (ttlMs 0: its failures were transient) leaves no
+    // request row: TTL works in whole seconds, so a row would block redeliveries a while.
+    const request: TransactWriteItem =
+      options.ttlMs <= 0
+        ? { Delete: { TableName: this.#table, Key: requestKey(key) } }
+        : {
+            Put: {
+              TableName: this.#table,
+              Item: completedRequestItem(key, outcome, options.now.getTime() + options.ttlMs),
+            },
+          }
     const lastSize = puts.length % (TRANSACTION_LIMIT - 1) || TRANSACTION_LIMIT - 1
     const early = puts.slice(0, Math.max(0, puts.length - lastSize))
     for (let i = 0; i < early.length; i += TRANSACTION_LIMIT) {

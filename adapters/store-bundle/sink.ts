@@ -114,9 +114,16 @@ export class StoreBundleSink implements BindingSink {
     } catch {
       parsed = undefined
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    if (!isObject(parsed)) {
       throw new InvalidSecretError(
         `bundle secret "${name}" is not a JSON object; refusing to overwrite it`,
+      )
+    }
+    // Someone else's entry we cannot carry over unchanged (null, a string) is theirs to
+    // fix: rewriting it would mangle it, dropping it would lose it.
+    if (!Object.values(parsed).every(isObject)) {
+      throw new InvalidSecretError(
+        `bundle secret "${name}" has an entry that is not a JSON object; refusing to overwrite it`,
       )
     }
     return {
@@ -126,16 +133,21 @@ export class StoreBundleSink implements BindingSink {
   }
 }
 
-/** Stable key order, so an unchanged bundle serializes to the same text and is not rewritten. */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+/**
+ * Stable key order, so an unchanged bundle serializes to the same text and is not
+ * rewritten. Null-prototype objects: a `__proto__` key read from the bundle stays a key.
+ */
 function serialize(bundle: Bundle): SecretValue {
-  const sorted: Bundle = {}
+  const sorted: Bundle = Object.create(null)
   for (const name of Object.keys(bundle).sort()) {
     const entry = bundle[name] as Record<string, string>
-    sorted[name] = Object.fromEntries(
-      Object.keys(entry)
-        .sort()
-        .map((k) => [k, entry[k] as string]),
-    )
+    const copy: Record<string, string> = Object.create(null)
+    for (const k of Object.keys(entry).sort()) copy[k] = entry[k] as string
+    sorted[name] = copy
   }
   return new SecretValue(JSON.stringify(sorted))
 }

@@ -270,8 +270,17 @@ export function withResilience<S extends SecretStore>(
   const wrapped: Record<string, unknown> = {
     provider: store.provider,
     read,
-    health: (options?: CallOptions): Promise<StoreHealth> =>
-      attempt((signal) => store.health({ signal }), options?.signal).catch(
+    health: async (options?: CallOptions): Promise<StoreHealth> => {
+      // An open circuit is what callers meet: say so, even when the store would answer
+      // a health check by now (the next trial call will tell).
+      const now = circuit()
+      if (now.state === 'open') {
+        return {
+          status: 'unavailable',
+          message: `store "${name}" is failing (${now.consecutiveFailures} failed calls in a row); circuit open until ${now.openUntil}`,
+        }
+      }
+      return attempt((signal) => store.health({ signal }), options?.signal).catch(
         (error: unknown): StoreHealth => ({
           status: 'unavailable',
           message:
@@ -279,7 +288,8 @@ export function withResilience<S extends SecretStore>(
               ? error.message
               : `health check failed (${(error as Error).name})`,
         }),
-      ),
+      )
+    },
     circuit,
   }
   const inner = store as unknown as Partial<WritableSecretStore & ListableSecretStore> & {

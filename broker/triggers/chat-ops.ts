@@ -10,6 +10,7 @@ import {
   buildEvent,
   type CloudEvent,
   EventTypes,
+  EventValidationError,
   MAX_CAPABILITIES,
   NAME_PATTERN,
   parseEvent,
@@ -131,7 +132,16 @@ export function acceptSlashCommand(
     environment,
     capabilities: [{ name: command.name, type: command.type, ...params }],
   }
-  const event = buildEvent(EventTypes.requested, { ...request, time: now.toISOString() }, data)
+  let event: CloudEvent<typeof EventTypes.requested>
+  try {
+    event = buildEvent(EventTypes.requested, { ...request, time: now.toISOString() }, data)
+  } catch (error) {
+    // What the command parser lets through but the request contract refuses (a
+    // `__proto__` parameter, more than 32 parameters) is the user's to fix, not a fault.
+    if (!(error instanceof EventValidationError)) throw error
+    const why = error.problems.map((p) => `${p.path.replace(/^data\./, '')}: ${p.message}`)
+    return { verdict: 'usage', ack: usageMessage(why.join('; '), slash.command) }
+  }
   return {
     verdict: 'accepted',
     ack: acknowledgementMessage(`requesting ${command.name} (${command.type}) for ${where}`),

@@ -116,11 +116,24 @@ export function requestIdForDelivery(delivery: string): string {
   return `gh-${delivery}`
 }
 
-/** The capability names a manifest declares. */
+/**
+ * The capability names a manifest declares. The manifest before a push is never
+ * schema-checked (only the one after it is), so anything that is not a named entry is
+ * skipped rather than trusted.
+ */
 export function capabilityNames(body: ManifestBody | undefined): string[] {
   if (!body) return []
-  if (body.capabilities) return body.capabilities.map((c) => c.name)
-  return Object.keys(body.score?.resources ?? {})
+  if (body.capabilities) {
+    const list: unknown = body.capabilities
+    if (!Array.isArray(list)) return []
+    return list.flatMap((c: unknown) => {
+      const name = (c as { name?: unknown } | null)?.name
+      return typeof name === 'string' ? [name] : []
+    })
+  }
+  const resources: unknown = body.score?.resources
+  if (resources === null || typeof resources !== 'object' || Array.isArray(resources)) return []
+  return Object.keys(resources)
 }
 
 /** Names declared before and gone after: these are released. */

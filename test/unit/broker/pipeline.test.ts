@@ -223,7 +223,7 @@ describe('the pipeline on the local adapters', () => {
     const result = await ws.runtime.broker.handle(event)
     expect(result.status).toBe('denied')
     expect(result.capabilities[0]?.reason?.message).toMatch(
-      /events from \/apps\/billing may only request capabilities for app "billing"/,
+      /events from \/apps\/billing may not request capabilities for app "checkout"/,
     )
     expect(() => statSync(bindingDir('db'))).toThrow()
   })
