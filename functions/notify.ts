@@ -11,6 +11,7 @@ import { BrokerError, isRetryable } from '../broker/errors.ts'
 import { parseChatJob } from '../broker/triggers/chat-ops.ts'
 import { type NotifyDependencies, notifyChatOutcome } from '../server/chatops.ts'
 import { createBroker } from './aws-broker.ts'
+import { digestKeyFromEnvironment } from './digest-key.ts'
 import { createEventBus, createHostLogger, createStateStore, lazy, prewarm } from './host.ts'
 import { type FunctionOptions, queueFunction } from './middleware.ts'
 
@@ -52,7 +53,10 @@ const env = process.env
 const logger = createHostLogger(env)
 const notify = lazy((): NotifyDependencies => {
   const state = createStateStore(env)
-  const { broker, catalog } = createBroker(env, { bus: createEventBus(env), state, logger })
+  // A chat request records bindings like resolve: with their digests (functions/digest-key.ts).
+  const digestKey = digestKeyFromEnvironment(env)
+  const parts = { bus: createEventBus(env), state, logger }
+  const { broker, catalog } = createBroker(env, digestKey ? { ...parts, digestKey } : parts)
   return {
     slack: catalog.document.chatops?.slack,
     responder: new SlackResponder(),

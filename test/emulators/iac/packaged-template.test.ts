@@ -14,9 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describePackagedCatalog, type IamStatement } from '../../../infra/catalog-access.ts'
 import { ensureCfnLint, ensureCheckov } from '../../../scripts/emulators/install-iac-tools.ts'
 import { repoRoot } from '../../../scripts/emulators/python-venv.ts'
+import { ROTATE_CHANGE_PATTERN } from '../aws/rotation-wiring.ts'
 import { zipEntries } from './zip-entries.ts'
 
-const FUNCTIONS = ['ingest', 'resolve', 'bindings', 'github', 'slack', 'notify'] as const
+const FUNCTIONS = ['ingest', 'resolve', 'bindings', 'github', 'slack', 'notify', 'rotate'] as const
 const TEMPLATE = 'cloudformation-template-update-stack.json'
 
 interface Run {
@@ -107,7 +108,7 @@ describe('npm run package', () => {
     }
   })
 
-  it('derives the Secrets Manager statements of four roles from the packaged catalog', async () => {
+  it('derives the Secrets Manager statements of five roles from the packaged catalog', async () => {
     const template = JSON.parse(await readFile(join(outDir, TEMPLATE), 'utf8'))
     const derived = (role: string, policy: string): IamStatement[] =>
       template.Resources[role].Properties.Policies.find(
@@ -116,6 +117,7 @@ describe('npm run package', () => {
     const catalog = await describePackagedCatalog(repoRoot, {})
     expect(derived('ResolveRole', 'resolve-catalog-secrets')).toEqual(catalog.secretStatements)
     expect(derived('NotifyRole', 'notify-catalog-secrets')).toEqual(catalog.secretStatements)
+    expect(derived('RotateRole', 'rotate-catalog-secrets')).toEqual(catalog.secretStatements)
     expect(derived('GithubRole', 'github-catalog-secrets')).toEqual(catalog.githubSecretStatements)
     expect(derived('SlackRole', 'slack-signing-secret')).toEqual(catalog.slackSecretStatements)
     // The example catalog has git.repos and chatops.slack: the trigger roles read secrets.
@@ -123,6 +125,48 @@ describe('npm run package', () => {
       expect(JSON.stringify(template.Resources[role]), role).toContain(
         'secretsmanager:GetSecretValue',
       )
+  })
+
+  it('wires rotate: the schedule at CAPBROKER_REFRESH_EVERY, changes from the default bus', async () => {
+    const template = JSON.parse(await readFile(join(outDir, TEMPLATE), 'utf8'))
+    type Rule = {
+      Type: string
+      Properties: {
+        ScheduleExpression?: string
+        EventPattern?: unknown
+        EventBusName?: unknown
+        Targets: { Arn: unknown; DeadLetterConfig?: unknown }[]
+      }
+    }
+    const rules = Object.values<Rule>(template.Resources).filter(
+      (r) =>
+        r.Type === 'AWS::Events::Rule' &&
+        JSON.stringify(r.Properties.Targets).includes('RotateLambdaFunction'),
+    )
+    const variables = template.Resources.RotateLambdaFunction.Properties.Environment.Variables
+    const minutes = /^(\d+)m$/.exec(variables.CAPBROKER_REFRESH_EVERY)?.[1]
+    expect(minutes, variables.CAPBROKER_REFRESH_EVERY).toBeDefined()
+    const schedule = rules.filter((r) => r.Properties.ScheduleExpression !== undefined)
+    expect(schedule.map((r) => r.Properties.ScheduleExpression)).toEqual([
+      `rate(${minutes} minutes)`,
+    ])
+    const changes = rules.filter((r) => r.Properties.EventPattern !== undefined)
+    expect(changes.map((r) => r.Properties.EventPattern)).toEqual([ROTATE_CHANGE_PATTERN])
+    expect(changes[0]!.Properties.EventBusName).toBeUndefined() // the default bus
+    expect(changes[0]!.Properties.Targets[0]!.DeadLetterConfig).toEqual({
+      Arn: { 'Fn::GetAtt': ['RotateDeadLetterQueue', 'Arn'] },
+    })
+    expect(template.Resources.RotateLambdaFunction.Properties.DeadLetterConfig).toEqual({
+      TargetArn: { 'Fn::GetAtt': ['RotateDeadLetterQueue', 'Arn'] },
+    })
+    // The functions that record bindings name the generated digest key.
+    const name = template.Resources.CapbrokerDigestKey.Properties.Name
+    for (const fn of ['Resolve', 'Notify', 'Rotate'])
+      expect(
+        template.Resources[`${fn}LambdaFunction`].Properties.Environment.Variables
+          .CAPBROKER_DIGEST_KEY_SECRET,
+        fn,
+      ).toBe(name)
   })
 
   it('has no policy without a statement and no statement without a resource', async () => {

@@ -1,13 +1,14 @@
 /**
  * What esbuild puts into each function's bundle (as serverless-esbuild would build it):
  * no Google, Azure or embedded adapter in any of them, each function carries only the
- * AWS clients it calls, and only github carries the GitHub client. A stray import (the
+ * AWS clients it calls, only github carries the GitHub client and only rotate the
+ * rotation triggers. A stray import (the
  * default store registry, the CLI) shows up here before it shows up as cold-start time.
  */
 import { build, type Metafile } from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
 
-const FUNCTIONS = ['ingest', 'resolve', 'bindings', 'github', 'slack', 'notify'] as const
+const FUNCTIONS = ['ingest', 'resolve', 'bindings', 'github', 'slack', 'notify', 'rotate'] as const
 type FunctionName = (typeof FUNCTIONS)[number]
 
 /** Inputs that made it into the output (tree-shaken modules have 0 bytes in it). */
@@ -71,6 +72,8 @@ describe('function bundles', () => {
     // being read by Lambda's event source mapping, not by the function.
     expect(clients('github')).toEqual(broker)
     expect(clients('notify')).toEqual(broker)
+    // rotate: the broker's refresh (sources, bundles, state, binding.rotated on the bus).
+    expect(clients('rotate')).toEqual(broker)
     // slack: the signing secret and the chat queue, no broker.
     expect(clients('slack')).toEqual(['client-secrets-manager', 'client-sqs'])
   })
@@ -86,6 +89,17 @@ describe('function bundles', () => {
     expect(has('notify', 'broker/triggers/slack-signature.ts')).toBe(false)
     expect(has('notify', 'adapters/slack/responder.ts')).toBe(true)
     expect(has('github', 'adapters/slack/')).toBe(false)
+    expect(has('rotate', 'adapters/slack/')).toBe(false)
+    expect(has('rotate', 'broker/triggers/git-push.ts')).toBe(false)
+  })
+
+  it('carries the refresh in rotate, and the digest key loader where bindings are recorded', () => {
+    expect(has('rotate', 'broker/lifecycle/refresh.ts')).toBe(true)
+    expect(has('rotate', 'broker/lifecycle/triggers.ts')).toBe(true)
+    // github only releases (its requests go to resolve over the bus): no binding record.
+    const recording = ['resolve', 'notify', 'rotate']
+    for (const name of FUNCTIONS)
+      expect(has(name, 'functions/digest-key.ts'), name).toBe(recording.includes(name))
   })
 
   it('keeps the catalog and the broker out of the HTTP-only functions', () => {
@@ -96,5 +110,6 @@ describe('function bundles', () => {
     // ingest validates manifests (a Score workload may be YAML); bindings reads nothing.
     expect(has('bindings', 'node_modules/yaml/')).toBe(false)
     expect(has('resolve', 'broker/pipeline.ts')).toBe(true)
+    expect(has('resolve', 'broker/lifecycle/triggers.ts')).toBe(false)
   })
 })
