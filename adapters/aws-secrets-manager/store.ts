@@ -24,6 +24,7 @@ import type {
 } from '../../broker/ports.ts'
 import { SecretValue } from '../../broker/secret-value.ts'
 import { validateAwsClientOptions } from '../aws-common/options.ts'
+import { unchangedWrite } from '../write-when-changed.ts'
 import { createSecretsManagerClient } from './client.ts'
 import type { AwsSecretsManagerOptions } from './config.ts'
 import { mapSecretsManagerError, PROVIDER } from './errors.ts'
@@ -166,14 +167,8 @@ export class AwsSecretsManagerStore implements WritableSecretStore {
   async write(key: string, value: SecretValue, options: CallOptions = {}): Promise<WriteOutcome> {
     const signal = options.signal
     const outcome = await this.#readPinned({ key, version: 'AWSCURRENT' }, signal)
-    if (outcome.ok && outcome.value.equals(value))
-      return { version: outcome.version, changed: false }
-    if (
-      !outcome.ok &&
-      outcome.error.code !== 'NOT_FOUND' &&
-      outcome.error.code !== 'INVALID_SECRET'
-    )
-      throw outcome.error
+    const unchanged = unchangedWrite(outcome, value)
+    if (unchanged) return unchanged
     if (!outcome.ok && outcome.error.code === 'NOT_FOUND') {
       try {
         const created = await this.#client.send(

@@ -14,7 +14,8 @@ import type {
   WriteOutcome,
 } from '../../broker/ports.ts'
 import { SecretValue } from '../../broker/secret-value.ts'
-import { mapBounded } from './bounded.ts'
+import { mapBounded } from '../map-bounded.ts'
+import { unchangedWrite } from '../write-when-changed.ts'
 import { createKeyVaultClient } from './client.ts'
 import {
   type AzureKeyVaultOptions,
@@ -98,14 +99,8 @@ export class AzureKeyVaultStore implements WritableSecretStore {
     if (name instanceof BrokerError) throw name
     const client = await this.#api()
     const current = await this.#readOne(client, { key }, signal)
-    if (current.ok && current.value.equals(value))
-      return { version: current.version, changed: false }
-    if (
-      !current.ok &&
-      current.error.code !== 'NOT_FOUND' &&
-      current.error.code !== 'INVALID_SECRET'
-    )
-      throw current.error
+    const unchanged = unchangedWrite(current, value)
+    if (unchanged) return unchanged
     signal?.throwIfAborted()
     try {
       const set = await client.setSecret(name, value.reveal(), this.#requestOptions(signal))

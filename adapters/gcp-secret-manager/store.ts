@@ -13,7 +13,8 @@ import type {
   WriteOutcome,
 } from '../../broker/ports.ts'
 import { SecretValue } from '../../broker/secret-value.ts'
-import { mapBounded } from './bounded.ts'
+import { mapBounded } from '../map-bounded.ts'
+import { unchangedWrite } from '../write-when-changed.ts'
 import {
   type AccessedVersion,
   createSecretManagerClient,
@@ -98,14 +99,8 @@ export class GcpSecretManagerStore implements WritableSecretStore {
     if (id instanceof BrokerError) throw id
     const api = await this.#api()
     const current = await this.#readOne(api, { key }, signal)
-    if (current.ok && current.value.equals(value))
-      return { version: current.version, changed: false }
-    if (
-      !current.ok &&
-      current.error.code !== 'NOT_FOUND' &&
-      current.error.code !== 'INVALID_SECRET'
-    )
-      throw current.error
+    const unchanged = unchangedWrite(current, value)
+    if (unchanged) return unchanged
     const secret = `${this.#parent}/secrets/${id}`
     const data = Buffer.from(value.reveal(), 'utf8')
     const add = async () => {
