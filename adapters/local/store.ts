@@ -217,7 +217,7 @@ export class LocalSecretStore implements WritableSecretStore, ListableSecretStor
         return {
           ok: false,
           key,
-          error: new NotFoundError(`secret "${key}" not found in ${this.#name}`),
+          error: new NotFoundError(`secret "${key}" not found in the local store`),
         }
       }
       return this.#outcome(key, newest)
@@ -232,7 +232,7 @@ export class LocalSecretStore implements WritableSecretStore, ListableSecretStor
             )
             .get(key, version) as VersionRow | undefined)
     if (row === undefined) {
-      const message = `secret "${key}" has no version "${locator.version}" in ${this.#name}`
+      const message = `secret "${key}" has no version "${locator.version}" in the local store`
       return { ok: false, key, error: new NotFoundError(message) }
     }
     return this.#outcome(key, row)
