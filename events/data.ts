@@ -2,7 +2,7 @@
  * The data schemas of the seven event types: one TypeBox source yields the JSON Schema
  * (written to events/schemas/ by `npm run schemas`) and the TypeScript type.
  */
-import Type from 'typebox'
+import * as Type from 'typebox/type'
 
 /** App, environment and capability names become path segments: keep them tame. */
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'

@@ -1,4 +1,4 @@
-import type Type from 'typebox'
+import type * as Type from 'typebox/type'
 import {
   InjectedData,
   OutcomeData,

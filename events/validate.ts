@@ -1,6 +1,52 @@
-import type Type from 'typebox'
 import { Settings } from 'typebox/system'
-import Value from 'typebox/value'
+import type * as Type from 'typebox/type'
+import * as Value from 'typebox/value'
+
+/** A schema turned into a predicate: true when the value conforms. */
+export type SchemaCheck = (value: unknown) => boolean
+
+/**
+ * Turns a schema into a {@link SchemaCheck} — in the embedded runtime, TypeBox's compiler
+ * (`typebox/compile`), whose generated checks are two orders of magnitude faster than
+ * the interpreter (`Value.Check`) on the event schemas checked on every request.
+ */
+export type SchemaCompiler = (schema: Type.TSchema) => SchemaCheck
+
+/** The uses of a schema after which {@link validate} compiles it (one-off checks never pay). */
+const COMPILE_AFTER_USES = 2
+
+let compiler: SchemaCompiler | undefined
+/** Per schema object: its compiled check, or how often it was checked so far. */
+let compiled = new WeakMap<Type.TSchema, SchemaCheck | number>()
+
+/**
+ * Makes {@link validate} check conforming values with compiled checks, process-wide:
+ * a schema is compiled on its {@link COMPILE_AFTER_USES}th use and its check kept. Only
+ * the embedded runtime installs one: code generation costs time at first use and
+ * bundle bytes, which the Lambda functions (short-lived, cold-start bound) would pay
+ * for nothing, so they keep the interpreter. Problems are always listed by the
+ * interpreter (`Value.Errors`), so the messages do not depend on this. `undefined`
+ * removes the compiler and forgets the compiled checks.
+ */
+export function useSchemaCompiler(compile: SchemaCompiler | undefined): void {
+  compiler = compile
+  compiled = new WeakMap()
+}
+
+/** Whether `value` conforms to `schema`: compiled when a compiler is installed, else interpreted. */
+function check(schema: Type.TSchema, value: unknown): boolean {
+  if (compiler === undefined) return Value.Check(schema, value)
+  const known = compiled.get(schema)
+  if (typeof known === 'function') return known(value)
+  const uses = (known ?? 0) + 1
+  if (uses < COMPILE_AFTER_USES) {
+    compiled.set(schema, uses)
+    return Value.Check(schema, value)
+  }
+  const checker = compiler(schema)
+  compiled.set(schema, checker)
+  return checker(value)
+}
 
 /** One thing wrong with a value: a readable path (`capabilities[0].type`) and what was expected. */
 export interface ValidationProblem {
@@ -72,7 +118,7 @@ const UNION_BRANCH = /^(.*)\/anyOf\/\d+$/
  * Problems never quote the offending value: it may be a secret.
  */
 export function validate(schema: Type.TSchema, value: unknown, prefix = ''): ValidationProblem[] {
-  if (Value.Check(schema, value)) return []
+  if (check(schema, value)) return []
   const errors = [...Value.Errors(schema, value)]
   const seen = new Set<string>()
   const problems: ValidationProblem[] = []

@@ -11,6 +11,7 @@ import { StoreSet } from '../adapters/store-set.ts'
 import { type Catalog, parseCatalog } from '../broker/catalog/load.ts'
 import type { InjectConfig } from '../broker/catalog/schema.ts'
 import { CatalogError, InvalidConfigError } from '../broker/errors.ts'
+import type { DigestKeySource } from '../broker/lifecycle/digest.ts'
 import { Broker } from '../broker/pipeline.ts'
 import {
   type BindingSink,
@@ -31,6 +32,8 @@ export interface BrokerParts {
   readonly clock?: () => Date
   /** Test seam: another registry instead of {@link awsStoreRegistry}. */
   readonly registry?: StoreRegistry
+  /** The bindings' digest key (functions/digest-key.ts); without it, no digests are recorded. */
+  readonly digestKey?: DigestKeySource
 }
 
 /** The broker and the stores it opened (closed by tests; Lambda freezes the process instead). */
@@ -70,8 +73,21 @@ export function createBroker(env: FunctionEnvironment, parts: BrokerParts): AwsB
     bus: parts.bus,
     clock,
     logger: parts.logger,
+    ...(parts.digestKey ? { digestKey: parts.digestKey } : {}),
   })
+  // Build the Secrets Manager clients now, in Lambda's init phase, rather than inside the
+  // first invocation. A store that cannot be opened is left to the request that needs
+  // it, which reports why; StoreSet forgets a failed store, so nothing is cached.
+  for (const name of storesInUse(catalog)) void stores.get(name).catch(() => {})
   return { broker, catalog, stores }
+}
+
+/** The stores the broker reads from or injects into: those of the classes and sinks. */
+export function storesInUse(catalog: Catalog): string[] {
+  const names = new Set(catalog.classes.map((cls) => cls.store))
+  for (const env of catalog.environments.values())
+    if (env.inject.to === 'store') names.add(env.inject.store)
+  return [...names]
 }
 
 /** Only the `store` sink works on Lambda: it has no application file system to write to. */

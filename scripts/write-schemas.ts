@@ -8,7 +8,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type Type from 'typebox'
+import type * as Type from 'typebox/type'
 import { CatalogSchema } from '../broker/catalog/schema.ts'
 import { dataSchemas, type EventType, EventTypes } from '../events/index.ts'
 

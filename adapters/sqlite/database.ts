@@ -5,7 +5,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { DatabaseSync } from 'node:sqlite'
+import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import {
   BrokerError,
   InvalidConfigError,
@@ -71,13 +71,45 @@ export function openDatabase(
     db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS })
     if (isNew) chmodSync(path, 0o600)
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL')
-    return db
+    return cachePreparedStatements(db)
   } catch (error) {
     db?.close()
     const mapped = toStoreError(error, `database ${path}`)
     if (mapped instanceof InvalidConfigError) throw mapped
     throw new InvalidConfigError(`database ${path} cannot be opened`, { cause: error })
   }
+}
+
+/**
+ * Makes `db.prepare(sql)` return one statement per SQL text for the life of the
+ * connection, instead of compiling the SQL anew on every call: the stores and the
+ * lifecycle module prepare the same few statements on every request. A `StatementSync`
+ * is reusable — each `run`/`get`/`all` resets it and binds afresh — and with the
+ * synchronous API no two uses of one statement can interleave (none of our callers
+ * keeps an `iterate()` open across another use of the same SQL, nor changes a
+ * statement's settings). `close()` forgets the statements (SQLite finalizes them);
+ * `prepare` after `close()` throws as before. Statements prepared with options are not
+ * cached. Returns `db` itself.
+ */
+export function cachePreparedStatements(db: DatabaseSync): DatabaseSync {
+  const statements = new Map<string, StatementSync>()
+  const prepare = db.prepare.bind(db)
+  const close = db.close.bind(db)
+  db.prepare = ((sql: string, ...rest: unknown[]) => {
+    if (rest.length > 0 && rest[0] !== undefined)
+      return (prepare as (...args: unknown[]) => StatementSync)(sql, ...rest)
+    let statement = statements.get(sql)
+    if (statement === undefined) {
+      statement = prepare(sql)
+      statements.set(sql, statement)
+    }
+    return statement
+  }) as DatabaseSync['prepare']
+  db.close = () => {
+    statements.clear()
+    close()
+  }
+  return db
 }
 
 /**

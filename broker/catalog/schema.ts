@@ -2,7 +2,7 @@
  * The catalog (`capbroker.yaml`) as one TypeBox source: the JSON Schema published as
  * `schemas/capbroker.schema.json` and the TypeScript types the broker uses.
  */
-import Type from 'typebox'
+import * as Type from 'typebox/type'
 import { NAME_PATTERN, TYPE_PATTERN } from '../../events/index.ts'
 
 /** `5m`, `30s`, `1h`, `250ms`, or a number of seconds. */

@@ -104,7 +104,9 @@ export class SecretResolver {
         void one.finally(() => this.#inflight.delete(id))
       })
     }
-    await Promise.all(waiting)
+    // All hits (the common case once warm): answer without another trip through the
+    // microtask queue.
+    if (waiting.length > 0) await Promise.all(waiting)
     return results
   }
 

@@ -4,7 +4,7 @@
  * embedded server's background or in the `notify` function — and its outcome goes back
  * to the chat through a ChatResponder.
  */
-import Type from 'typebox'
+import * as Type from 'typebox/type'
 import {
   type AnyCloudEvent,
   buildEvent,

@@ -4,7 +4,7 @@
  * manifest, and which capabilities a manifest change removed.
  */
 import picomatch from 'picomatch'
-import Type from 'typebox'
+import * as Type from 'typebox/type'
 import { type ValidationProblem, validate } from '../../events/index.ts'
 import type { Catalog } from '../catalog/load.ts'
 import { type GitRepoConfig, REPOSITORY_PATTERN } from '../catalog/schema.ts'

@@ -99,11 +99,11 @@ describe('npm run package', () => {
     for (const name of FUNCTIONS) expect(existsSync(join(outDir, `${name}.zip`)), name).toBe(true)
   })
 
-  it('puts the minified ESM handler and the catalog into every zip, and nothing else', async () => {
+  it('puts the minified CommonJS handler and the catalog into every zip, and nothing else', async () => {
     for (const name of FUNCTIONS) {
       expect((await zipEntries(join(outDir, `${name}.zip`))).sort(), name).toEqual([
         'examples/aws/capbroker.yaml',
-        `functions/${name}.mjs`,
+        `functions/${name}.cjs`,
       ])
     }
   })
