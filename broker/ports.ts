@@ -331,3 +331,22 @@ export const silentLogger: Logger = {
   warn() {},
   error() {},
 }
+
+/**
+ * A lock across processes, by name: read-modify-write of a shared secret (a bundle) in
+ * a store that has no compare-and-write of its own.
+ */
+export interface Mutex {
+  /** Runs `work` while holding `name`; waits its turn, and gives up with UnavailableError. */
+  run<T>(name: string, work: () => Promise<T>): Promise<T>
+}
+
+/** A state store that can also lend a {@link Mutex} (the DynamoDB table on AWS). */
+export interface LockingState {
+  mutex(): Mutex
+}
+
+/** True when the state store can lend a {@link Mutex}. */
+export function hasMutex(state: StateStore): state is StateStore & LockingState {
+  return typeof (state as Partial<LockingState>).mutex === 'function'
+}

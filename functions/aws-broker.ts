@@ -16,6 +16,7 @@ import { Broker } from '../broker/pipeline.ts'
 import {
   type BindingSink,
   type EventBus,
+  hasMutex,
   isWritable,
   type Logger,
   type StateStore,
@@ -59,7 +60,7 @@ export function createBroker(env: FunctionEnvironment, parts: BrokerParts): AwsB
   const sinkFor = (environment: string, inject: InjectConfig) => {
     let sink = sinks.get(environment)
     if (!sink) {
-      sink = createSink(environment, inject, stores)
+      sink = createSink(environment, inject, stores, parts.state)
       sinks.set(environment, sink)
       sink.catch(() => sinks.delete(environment))
     }
@@ -95,6 +96,7 @@ async function createSink(
   environment: string,
   inject: InjectConfig,
   stores: StoreSet,
+  state: StateStore,
 ): Promise<BindingSink> {
   if (inject.to === 'service-binding') {
     throw new InvalidConfigError(
@@ -106,7 +108,10 @@ async function createSink(
     throw new InvalidConfigError(
       `store "${inject.store}" (${store.provider}) cannot be written, so it cannot hold bundles`,
     )
-  return new StoreBundleSink({ store, name: inject.name })
+  // Secrets Manager has no compare-and-write: concurrent Lambdas updating one bundle take
+  // turns under a lease in the state table, or one of them would lose the other's update.
+  const lock = !store.conditionalWrites && hasMutex(state) ? state.mutex() : undefined
+  return new StoreBundleSink({ store, name: inject.name, ...(lock ? { lock } : {}) })
 }
 
 /** Reads the packaged catalog; a missing file says how to choose one. */

@@ -2,6 +2,7 @@
 
 export { mapDynamoDbError } from './errors.ts'
 export { bindingPartition, escapeKeyPart, REQUEST_SK, requestKey } from './keys.ts'
+export { DynamoDbMutex, type DynamoDbMutexOptions } from './lock.ts'
 export {
   ABANDONED_CLAIM_RETENTION_S,
   DynamoDbStateStore,

@@ -21,6 +21,8 @@ import type {
   BindingUpdate,
   Claim,
   LifecycleState,
+  LockingState,
+  Mutex,
   RecordedOutcome,
   RequestKey,
   StateStore,
@@ -44,6 +46,7 @@ import {
 } from './keys.ts'
 import * as lifecycle from './lifecycle.ts'
 import { sourcePartition, sourcePointerItem, targetPointerItem } from './lifecycle-keys.ts'
+import { DynamoDbMutex } from './lock.ts'
 
 /** Options of {@link DynamoDbStateStore}. */
 export interface DynamoDbStateStoreOptions extends AwsClientOptions {
@@ -70,7 +73,7 @@ const CLAIM_CONDITION =
   'attribute_not_exists(pk) OR (#status = :inProgress AND leaseUntil < :nowMs) OR expiresAt < :nowS'
 
 /** Bindings, request outcomes, idempotency keys and the audit log in one DynamoDB table. */
-export class DynamoDbStateStore implements StateStore, LifecycleState {
+export class DynamoDbStateStore implements StateStore, LifecycleState, LockingState {
   readonly #client: DynamoDBClient
   readonly #table: string
   readonly #lifecycle: lifecycle.TableContext
@@ -92,6 +95,11 @@ export class DynamoDbStateStore implements StateStore, LifecycleState {
       transact: (items, subject) => this.#transact(items, subject),
       listBindings: (target) => this.listBindings(target),
     }
+  }
+
+  /** A lease lock in this table, for read-modify-write where a store has no compare-and-write. */
+  mutex(): Mutex {
+    return new DynamoDbMutex({ client: this.#client, table: this.#table })
   }
 
   /**

@@ -6,7 +6,8 @@
  * The bundle is read, merged and written back. Within a process one bundle is updated
  * at a time; across processes (the CLI and the server, several Lambdas) a store with
  * `conditionalWrites` makes the write conditional on the version read, and a conflict
- * starts the read-merge-write again. A store without it can lose a concurrent update.
+ * starts the read-merge-write again; for a store without it (Secrets Manager) the host
+ * passes a `lock` (a lease in the DynamoDB state table) that the whole update runs under.
  */
 import { ConflictError, InvalidSecretError, UnavailableError } from '../../broker/errors.ts'
 import type {
@@ -15,6 +16,7 @@ import type {
   BindingTarget,
   CallOptions,
   InjectionReceipt,
+  Mutex,
   WritableSecretStore,
 } from '../../broker/ports.ts'
 import { SecretValue } from '../../broker/secret-value.ts'
@@ -28,6 +30,11 @@ export interface StoreBundleSinkOptions {
   readonly name: string
   /** Read-merge-write rounds before giving up on a bundle that keeps changing. Default 5. */
   readonly attempts?: number
+  /**
+   * A lock across processes, for a store without compare-and-write (Secrets Manager):
+   * the whole read-merge-write of one bundle runs under it.
+   */
+  readonly lock?: Mutex
 }
 
 type Bundle = Record<string, Record<string, string>>
@@ -83,7 +90,8 @@ export class StoreBundleSink implements BindingSink {
   /** Read, change (`change` returns false for "nothing to write"), write; again on conflict. */
   #update(name: string, options: CallOptions | undefined, change: (bundle: Bundle) => boolean) {
     const { store } = this.#options
-    return this.#queue.run(name, async (): Promise<string | undefined> => {
+    const { lock } = this.#options
+    const update = async (): Promise<string | undefined> => {
       const attempts = this.#options.attempts ?? 5
       for (let attempt = 1; attempt <= attempts; attempt++) {
         const { bundle, version } = await this.#read(name, options)
@@ -99,7 +107,8 @@ export class StoreBundleSink implements BindingSink {
       throw new UnavailableError(
         `bundle secret "${name}" kept changing; gave up after ${attempts} attempts`,
       )
-    })
+    }
+    return this.#queue.run(name, () => (lock ? lock.run(`bundle:${name}`, update) : update()))
   }
 
   async #read(name: string, options?: CallOptions): Promise<{ bundle: Bundle; version?: string }> {
