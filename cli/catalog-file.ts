@@ -2,11 +2,11 @@
  * Finding and reading the catalog: `--catalog`, then `CAPBROKER_CATALOG`, then
  * `capbroker.yaml` in the working directory, and on a first run the bundled example.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Catalog, parseCatalog } from '../broker/catalog/load.ts'
-import { CatalogError } from '../broker/errors.ts'
+import { readCatalogFile } from '../adapters/catalog-file.ts'
+import type { Catalog } from '../broker/catalog/load.ts'
 
 /** The folder of the examples that ship with capbroker. */
 export const EXAMPLES_DIR = fileURLToPath(new URL('../examples/', import.meta.url))
@@ -33,17 +33,9 @@ export function locateCatalog(
 
 /** Reads and validates a catalog file; a missing or unreadable file is a CatalogError too. */
 export function readCatalog(path: string, cwd = process.cwd()): Catalog {
-  const shown = relative(cwd, path) || path
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why =
-      code === 'ENOENT'
-        ? 'no such file (pass --catalog <file> or set CAPBROKER_CATALOG)'
-        : `cannot be read (${code})`
-    throw new CatalogError(shown, [{ path: '', message: why }], { cause: error })
-  }
-  return parseCatalog(text, shown.startsWith('..') ? path : shown)
+  const relativePath = relative(cwd, path) || path
+  return readCatalogFile(path, {
+    shownAs: relativePath.startsWith('..') ? path : relativePath,
+    missingHint: 'pass --catalog <file> or set CAPBROKER_CATALOG',
+  })
 }

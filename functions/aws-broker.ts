@@ -4,13 +4,13 @@
  * host, the `store` sink — the only sink a Lambda function can serve — and the bus and
  * state the caller built.
  */
-import { readFileSync } from 'node:fs'
+import { readCatalogFile } from '../adapters/catalog-file.ts'
 import type { StoreRegistry } from '../adapters/registry.ts'
 import { StoreBundleSink } from '../adapters/store-bundle/sink.ts'
 import { StoreSet } from '../adapters/store-set.ts'
-import { type Catalog, parseCatalog } from '../broker/catalog/load.ts'
+import type { Catalog } from '../broker/catalog/load.ts'
 import type { InjectConfig } from '../broker/catalog/schema.ts'
-import { CatalogError, InvalidConfigError } from '../broker/errors.ts'
+import { InvalidConfigError } from '../broker/errors.ts'
 import type { DigestKeySource } from '../broker/lifecycle/digest.ts'
 import { Broker } from '../broker/pipeline.ts'
 import {
@@ -46,7 +46,7 @@ export interface AwsBroker {
 
 /** The broker over the packaged catalog (`CAPBROKER_CATALOG`) and the AWS-only stores. */
 export function createBroker(env: FunctionEnvironment, parts: BrokerParts): AwsBroker {
-  const catalog = readCatalogFile(catalogPath(env))
+  const catalog = readPackagedCatalog(catalogPath(env))
   const clock = parts.clock ?? (() => new Date())
   const registry = parts.registry ?? awsStoreRegistry(readAwsClientSettings(env))
   // The same protection as the embedded host's StoreSet: timeouts, retries, a breaker.
@@ -115,17 +115,8 @@ async function createSink(
 }
 
 /** Reads the packaged catalog; a missing file says how to choose one. */
-export function readCatalogFile(path: string): Catalog {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why =
-      code === 'ENOENT'
-        ? 'no such file (package capbroker.yaml with the function, or set CAPBROKER_CATALOG)'
-        : `cannot be read (${code})`
-    throw new CatalogError(path, [{ path: '', message: why }], { cause: error })
-  }
-  return parseCatalog(text, path)
+export function readPackagedCatalog(path: string): Catalog {
+  return readCatalogFile(path, {
+    missingHint: 'package capbroker.yaml with the function, or set CAPBROKER_CATALOG',
+  })
 }

@@ -11,7 +11,7 @@ import type { ChatJob } from '../broker/triggers/chat-ops.ts'
 import { ReplayGuard } from '../broker/triggers/slack-signature.ts'
 import { TriggerSecrets } from '../broker/triggers/trigger-secrets.ts'
 import { handleSlackCommand, type SlackCommandDependencies } from '../server/chatops.ts'
-import { readCatalogFile } from './aws-broker.ts'
+import { readPackagedCatalog } from './aws-broker.ts'
 import { awsStoreRegistry } from './aws-stores.ts'
 import {
   catalogPath,
@@ -59,7 +59,7 @@ export function chatQueue(env: FunctionEnvironment): (job: ChatJob) => Promise<v
 const env = process.env
 const logger = createHostLogger(env)
 const commands = lazy((): SlackCommandDependencies => {
-  const catalog = readCatalogFile(catalogPath(env))
+  const catalog = readPackagedCatalog(catalogPath(env))
   const stores = new StoreSet(catalog.stores, awsStoreRegistry(readAwsClientSettings(env)), {
     home: '',
     cwd: process.cwd(),

@@ -5,6 +5,13 @@
  * error-mapping function turns a kind into a BrokerError.
  */
 
+import {
+  AccessDeniedError,
+  BrokerError,
+  InvalidConfigError,
+  UnavailableError,
+} from '../../broker/errors.ts'
+
 /** The failure kinds every AWS adapter distinguishes. */
 export type AwsFailureKind =
   | 'abort'
@@ -165,4 +172,39 @@ function retryAfterOf(headers: Record<string, unknown> | undefined): number | un
   if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000)
   const date = Date.parse(raw)
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+}
+
+/**
+ * The broker error for a failed call to an AWS resource that is not a secret (a bus, a
+ * table): transient failures → UnavailableError, rejected credentials or access →
+ * AccessDeniedError, a missing `resource` → InvalidConfigError (the deployment is
+ * wrong), an abort unchanged. Adapters handle their service's special cases first.
+ */
+export function resourceFailureError(
+  error: unknown,
+  failure: AwsFailure,
+  at: string,
+  resource: string,
+): Error {
+  switch (failure.kind) {
+    case 'abort':
+      return error as Error
+    case 'timeout':
+    case 'network':
+    case 'throttled':
+    case 'server':
+      return new UnavailableError(`${at}: ${describeFailure(failure)}`, {
+        cause: error,
+        retryAfterMs: failure.retryAfterMs,
+      })
+    case 'credentials':
+    case 'access-denied':
+      return new AccessDeniedError(`${at}: access denied (${failure.code})`, { cause: error })
+    case 'not-found':
+      return new InvalidConfigError(`${at}: ${resource} not found (${failure.code})`, {
+        cause: error,
+      })
+    default:
+      return new BrokerError('INTERNAL', `${at}: failed (${failure.code})`, { cause: error })
+  }
 }

@@ -1,11 +1,6 @@
 /** The one place DynamoDB failures become broker errors. */
-import {
-  AccessDeniedError,
-  BrokerError,
-  InvalidConfigError,
-  UnavailableError,
-} from '../../broker/errors.ts'
-import { classifyAwsFailure, describeFailure } from '../aws-common/failure.ts'
+import { BrokerError, UnavailableError } from '../../broker/errors.ts'
+import { classifyAwsFailure, resourceFailureError } from '../aws-common/failure.ts'
 
 /** Cancellation reasons of a transaction that are worth retrying. */
 const TRANSIENT_REASONS = new Set([
@@ -29,25 +24,7 @@ export function mapDynamoDbError(error: unknown, subject: string): Error {
       cause: error,
     })
   }
-  switch (failure.kind) {
-    case 'abort':
-      return error as Error
-    case 'timeout':
-    case 'network':
-    case 'throttled':
-    case 'server':
-      return new UnavailableError(`${at}: ${describeFailure(failure)}`, {
-        cause: error,
-        retryAfterMs: failure.retryAfterMs,
-      })
-    case 'credentials':
-    case 'access-denied':
-      return new AccessDeniedError(`${at}: access denied (${failure.code})`, { cause: error })
-    case 'not-found':
-      return new InvalidConfigError(`${at}: table not found (${failure.code})`, { cause: error })
-    default:
-      return new BrokerError('INTERNAL', `${at}: failed (${failure.code})`, { cause: error })
-  }
+  return resourceFailureError(error, failure, at, 'table')
 }
 
 function isTransientCancel(error: unknown): boolean {

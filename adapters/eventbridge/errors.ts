@@ -1,11 +1,6 @@
 /** The one place EventBridge failures become broker errors. */
-import {
-  AccessDeniedError,
-  BrokerError,
-  InvalidConfigError,
-  UnavailableError,
-} from '../../broker/errors.ts'
-import { classifyAwsFailure, describeFailure } from '../aws-common/failure.ts'
+import { BrokerError } from '../../broker/errors.ts'
+import { classifyAwsFailure, resourceFailureError } from '../aws-common/failure.ts'
 
 /**
  * Per-entry error codes worth retrying; the others (MalformedDetail, access
@@ -50,25 +45,5 @@ export function mapEventBridgeError(error: unknown, subject: string): Error {
   if (error instanceof BrokerError) return error
   const failure = classifyAwsFailure(error)
   const at = `eventbridge: ${subject}`
-  switch (failure.kind) {
-    case 'abort':
-      return error as Error
-    case 'timeout':
-    case 'network':
-    case 'throttled':
-    case 'server':
-      return new UnavailableError(`${at}: ${describeFailure(failure)}`, {
-        cause: error,
-        retryAfterMs: failure.retryAfterMs,
-      })
-    case 'credentials':
-    case 'access-denied':
-      return new AccessDeniedError(`${at}: access denied (${failure.code})`, { cause: error })
-    case 'not-found':
-      return new InvalidConfigError(`${at}: event bus not found (${failure.code})`, {
-        cause: error,
-      })
-    default:
-      return new BrokerError('INTERNAL', `${at}: failed (${failure.code})`, { cause: error })
-  }
+  return resourceFailureError(error, failure, at, 'event bus')
 }
