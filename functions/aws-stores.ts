@@ -24,7 +24,7 @@ const notInLambda = (kind: AdapterKind) =>
 export function awsStoreRegistry(options: { endpoint?: string } = {}): StoreRegistry {
   return {
     'aws-secrets-manager': async () => {
-      // One import() per kind: a catalog without an AWS store never loads the SDK client.
+      // One import() per kind: a catalog without an AWS store never loads the adapter.
       const { AwsSecretsManagerStore } = await import('../adapters/aws-secrets-manager/index.ts')
       return (config) => {
         const endpoint =

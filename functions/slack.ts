@@ -5,7 +5,8 @@
  * the outcome to the command's response_url. The queue, not the event bus, carries the
  * job: a response_url is a bearer URL that only `notify` should see.
  */
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs'
+import { AwsJsonClient, SQS } from '../adapters/aws-common/json-client.ts'
+import { validateAwsClientOptions } from '../adapters/aws-common/options.ts'
 import { StoreSet } from '../adapters/store-set.ts'
 import type { ChatJob } from '../broker/triggers/chat-ops.ts'
 import { ReplayGuard } from '../broker/triggers/slack-signature.ts'
@@ -48,11 +49,11 @@ export function createSlackHandler(deps: SlackFunctionDependencies) {
 /** Sends chat jobs to the queue `notify` reads (`CAPBROKER_CHAT_QUEUE_URL`). */
 export function chatQueue(env: FunctionEnvironment): (job: ChatJob) => Promise<void> {
   const queueUrl = requireVariable(env, 'CAPBROKER_CHAT_QUEUE_URL', 'the URL of the chat queue')
-  const client = new SQSClient(readAwsClientSettings(env))
+  // Three quick attempts: Slack wants its answer within 3 seconds.
+  const settings = { ...readAwsClientSettings(env), maxAttempts: 3, requestTimeoutMs: 1000 }
+  const client = new AwsJsonClient(SQS, validateAwsClientOptions(settings, 'sqs'))
   return async function sendChatJob(job) {
-    await client.send(
-      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(job) }),
-    )
+    await client.call('SendMessage', { QueueUrl: queueUrl, MessageBody: JSON.stringify(job) })
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * What kind of failure an AWS SDK v3 call ended in, read from the error's shape (name,
+ * What kind of failure an AWS call ended in (json-client.ts shapes its errors like SDK v3
+ * service exceptions), read from the error's shape (name,
  * `code`, `$metadata`, `$response`) — no SDK import, so every AWS adapter shares it
  * without loading another adapter's client. Each adapter's own
  * error-mapping function turns a kind into a BrokerError.
@@ -109,7 +110,7 @@ interface ErrorShape {
   $response?: { statusCode?: unknown; headers?: Record<string, unknown> }
 }
 
-/** Classifies anything an SDK call threw. Unknown shapes are `other`. */
+/** Classifies anything an AWS call threw. Unknown shapes are `other`. */
 export function classifyAwsFailure(error: unknown): AwsFailure {
   const e = (typeof error === 'object' && error !== null ? error : {}) as ErrorShape
   const name = typeof e.name === 'string' ? e.name : ''

@@ -1,9 +1,8 @@
 /**
- * What every AWS adapter shares: option validation, SDK client configuration and the
- * classification of SDK failures. Nothing here imports an AWS SDK, so using it never
- * loads a client the host does not need.
+ * What every AWS adapter shares: option validation, the JSON-protocol client that talks
+ * to the services (no AWS SDK client), and the classification of failures.
  */
-export { type AwsSdkClientConfig, awsSdkClientConfig } from './client-config.ts'
+export { fullJitterDelay } from './backoff.ts'
 export {
   type AwsFailure,
   type AwsFailureKind,
@@ -11,6 +10,19 @@ export {
   describeFailure,
   isTransientFailure,
 } from './failure.ts'
+export {
+  type AwsCallOptions,
+  type AwsJsonCaller,
+  AwsJsonClient,
+  type AwsJsonClientOptions,
+  type AwsJsonService,
+  AwsServiceError,
+  DYNAMODB,
+  defaultEndpoint,
+  EVENTBRIDGE,
+  SECRETS_MANAGER,
+  SQS,
+} from './json-client.ts'
 export {
   AWS_CLIENT_DEFAULTS,
   type AwsClientOptions,

@@ -6,14 +6,14 @@
  */
 import { InvalidConfigError } from '../../broker/errors.ts'
 
-/** Static credentials (tests, emulators). Absent: the SDK's default provider chain. */
+/** Static credentials (tests, emulators). Absent: the environment's, else the SDK's default provider chain (json-client.ts). */
 export interface AwsCredentialsOption {
   readonly accessKeyId: string
   readonly secretAccessKey: string
   readonly sessionToken?: string
 }
 
-/** What every AWS adapter accepts for its SDK client. */
+/** What every AWS adapter accepts for its client (json-client.ts). */
 export interface AwsClientOptions {
   /** The AWS region, e.g. `eu-west-1`. */
   readonly region: string
@@ -21,8 +21,8 @@ export interface AwsClientOptions {
   readonly endpoint?: string
   readonly credentials?: AwsCredentialsOption
   /**
-   * SDK attempts per call, 1–10. Default 1: retries with backoff live in the broker,
-   * which sees the whole request and its deadline; SDK retries underneath would
+   * Attempts per call, 1–10. Default 1: retries with backoff live in the broker,
+   * which sees the whole request and its deadline; client retries underneath would
    * multiply with them and hide throttling from the broker.
    */
   readonly maxAttempts?: number

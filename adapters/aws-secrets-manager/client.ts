@@ -1,11 +1,11 @@
 /** Builds the Secrets Manager client from validated options. */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import { awsSdkClientConfig } from '../aws-common/client-config.ts'
-import type { AwsClientOptions } from '../aws-common/options.ts'
+import {
+  AwsJsonClient,
+  type AwsJsonClientOptions,
+  SECRETS_MANAGER,
+} from '../aws-common/json-client.ts'
 
 /** A Secrets Manager client with the adapter's timeouts and retry policy. */
-export function createSecretsManagerClient(
-  options: AwsClientOptions & { maxAttempts: number; requestTimeoutMs: number },
-): SecretsManagerClient {
-  return new SecretsManagerClient(awsSdkClientConfig(options))
+export function createSecretsManagerClient(options: AwsJsonClientOptions): AwsJsonClient {
+  return new AwsJsonClient(SECRETS_MANAGER, options)
 }

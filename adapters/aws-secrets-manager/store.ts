@@ -3,15 +3,11 @@
  * BatchGetSecretValue (20 ids per call, the API's limit for `SecretIdList`); pinned
  * versions with GetSecretValue. Only SecretString is served.
  */
-import {
-  BatchGetSecretValueCommand,
-  type BatchGetSecretValueCommandOutput,
-  CreateSecretCommand,
-  DeleteSecretCommand,
-  GetSecretValueCommand,
-  ListSecretsCommand,
-  PutSecretValueCommand,
-  type SecretsManagerClient,
+import type {
+  BatchGetSecretValueCommandOutput,
+  CreateSecretCommandOutput,
+  GetSecretValueCommandOutput,
+  PutSecretValueCommandOutput,
 } from '@aws-sdk/client-secrets-manager'
 import { BrokerError, InvalidSecretError } from '../../broker/errors.ts'
 import type {
@@ -23,6 +19,7 @@ import type {
   WriteOutcome,
 } from '../../broker/ports.ts'
 import { SecretValue } from '../../broker/secret-value.ts'
+import type { AwsJsonCaller } from '../aws-common/json-client.ts'
 import { validateAwsClientOptions } from '../aws-common/options.ts'
 import { unchangedWrite } from '../write-when-changed.ts'
 import { createSecretsManagerClient } from './client.ts'
@@ -59,13 +56,13 @@ interface SecretRecord {
 
 /** Test seam: a prebuilt client (e.g. pointed at a counting proxy). */
 export interface AwsSecretsManagerDeps {
-  readonly client?: SecretsManagerClient
+  readonly client?: AwsJsonCaller
 }
 
 /** Secrets Manager as a writable secret store. Construct with validated options. */
 export class AwsSecretsManagerStore implements WritableSecretStore {
   readonly provider = PROVIDER
-  readonly #client: SecretsManagerClient
+  readonly #client: AwsJsonCaller
 
   /** Throws InvalidConfigError on bad options. */
   constructor(options: AwsSecretsManagerOptions, deps: AwsSecretsManagerDeps = {}) {
@@ -110,9 +107,13 @@ export class AwsSecretsManagerStore implements WritableSecretStore {
     // With SecretIdList AWS may still page the answer; follow NextToken until done.
     do {
       const page: BatchGetSecretValueCommandOutput = await this.#client
-        .send(new BatchGetSecretValueCommand({ SecretIdList: [...keys], NextToken: nextToken }), {
-          abortSignal: signal,
-        })
+        .call<BatchGetSecretValueCommandOutput>(
+          'BatchGetSecretValue',
+          { SecretIdList: [...keys], NextToken: nextToken },
+          {
+            abortSignal: signal,
+          },
+        )
         .catch((error: unknown) => {
           throw mapSecretsManagerError(error, `BatchGetSecretValue of ${keys.length} secrets`).error
         })
@@ -148,11 +149,12 @@ export class AwsSecretsManagerStore implements WritableSecretStore {
     const version = locator.version!
     const byStage = STAGE_LABELS.has(version)
     try {
-      const record = await this.#client.send(
-        new GetSecretValueCommand({
+      const record = await this.#client.call<GetSecretValueCommandOutput>(
+        'GetSecretValue',
+        {
           SecretId: locator.key,
           ...(byStage ? { VersionStage: version } : { VersionId: version }),
-        }),
+        },
         { abortSignal: signal },
       )
       return toOutcome(locator.key, record)
@@ -171,8 +173,9 @@ export class AwsSecretsManagerStore implements WritableSecretStore {
     if (unchanged) return unchanged
     if (!outcome.ok && outcome.error.code === 'NOT_FOUND') {
       try {
-        const created = await this.#client.send(
-          new CreateSecretCommand({ Name: key, SecretString: value.reveal() }),
+        const created = await this.#client.call<CreateSecretCommandOutput>(
+          'CreateSecret',
+          { Name: key, SecretString: value.reveal() },
           {
             abortSignal: signal,
           },
@@ -186,8 +189,9 @@ export class AwsSecretsManagerStore implements WritableSecretStore {
       }
     }
     try {
-      const put = await this.#client.send(
-        new PutSecretValueCommand({ SecretId: key, SecretString: value.reveal() }),
+      const put = await this.#client.call<PutSecretValueCommandOutput>(
+        'PutSecretValue',
+        { SecretId: key, SecretString: value.reveal() },
         {
           abortSignal: signal,
         },
@@ -204,8 +208,9 @@ export class AwsSecretsManagerStore implements WritableSecretStore {
    */
   async delete(key: string, options: CallOptions = {}): Promise<void> {
     try {
-      await this.#client.send(
-        new DeleteSecretCommand({ SecretId: key, ForceDeleteWithoutRecovery: true }),
+      await this.#client.call(
+        'DeleteSecret',
+        { SecretId: key, ForceDeleteWithoutRecovery: true },
         {
           abortSignal: options.signal,
         },
@@ -220,9 +225,13 @@ export class AwsSecretsManagerStore implements WritableSecretStore {
   /** One cheap call (ListSecrets, 1 result) proves endpoint, credentials and permissions. */
   async health(options: CallOptions = {}): Promise<StoreHealth> {
     try {
-      await this.#client.send(new ListSecretsCommand({ MaxResults: 1 }), {
-        abortSignal: options.signal,
-      })
+      await this.#client.call(
+        'ListSecrets',
+        { MaxResults: 1 },
+        {
+          abortSignal: options.signal,
+        },
+      )
       return { status: 'ready' }
     } catch (error) {
       const mapped = mapSecretsManagerError(error, 'health check (ListSecrets)')

@@ -4,14 +4,13 @@
  * compare-and-write of one binding, and the audit log — each a Query or a conditional
  * write, never a Scan of the table.
  */
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  type TransactWriteItem,
+import type {
+  AttributeValue,
+  DeleteItemCommandOutput,
+  GetItemCommandOutput,
+  PutItemCommandOutput,
+  QueryCommandOutput,
+  TransactWriteItem,
 } from '@aws-sdk/client-dynamodb'
 import type {
   AuditEntry,
@@ -20,6 +19,7 @@ import type {
   BindingTarget,
   BindingUpdate,
 } from '../../broker/ports.ts'
+import type { AwsJsonCaller } from '../aws-common/json-client.ts'
 import { mapDynamoDbError } from './errors.ts'
 import { bindingFromItem, bindingItem, bindingPartition, type Item } from './keys.ts'
 import {
@@ -34,7 +34,7 @@ import {
 
 /** What the lifecycle functions share with the state store. */
 export interface TableContext {
-  readonly client: DynamoDBClient
+  readonly client: AwsJsonCaller
   readonly table: string
   /** TransactWriteItems of at most 100 items, errors mapped. */
   readonly transact: (items: TransactWriteItem[], subject: string) => Promise<void>
@@ -52,17 +52,15 @@ async function queryPartition(
   let start: Record<string, AttributeValue> | undefined
   do {
     const page = await ctx.client
-      .send(
-        new QueryCommand({
-          TableName: ctx.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ConsistentRead: true,
-          ScanIndexForward: !options.newestFirst,
-          ExclusiveStartKey: start,
-          ...(options.limit === undefined ? {} : { Limit: options.limit - items.length }),
-        }),
-      )
+      .call<QueryCommandOutput>('Query', {
+        TableName: ctx.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ConsistentRead: true,
+        ScanIndexForward: !options.newestFirst,
+        ExclusiveStartKey: start,
+        ...(options.limit === undefined ? {} : { Limit: options.limit - items.length }),
+      })
       .catch((error: unknown) => {
         throw mapDynamoDbError(error, subject)
       })
@@ -77,13 +75,11 @@ async function getBinding(
   ref: BindingTarget & { name: string },
 ): Promise<BindingRecord | undefined> {
   const { Item: item } = await ctx.client
-    .send(
-      new GetItemCommand({
-        TableName: ctx.table,
-        Key: { pk: bindingPartition(ref), sk: { S: ref.name } },
-        ConsistentRead: true,
-      }),
-    )
+    .call<GetItemCommandOutput>('GetItem', {
+      TableName: ctx.table,
+      Key: { pk: bindingPartition(ref), sk: { S: ref.name } },
+      ConsistentRead: true,
+    })
     .catch((error: unknown) => {
       throw mapDynamoDbError(error, `binding ${ref.app}/${ref.environment}/${ref.name}`)
     })
@@ -111,9 +107,10 @@ export async function findBindings(
     await Promise.all(
       stale.map((item) =>
         ctx.client
-          .send(
-            new DeleteItemCommand({ TableName: ctx.table, Key: { pk: item.pk!, sk: item.sk! } }),
-          )
+          .call<DeleteItemCommandOutput>('DeleteItem', {
+            TableName: ctx.table,
+            Key: { pk: item.pk!, sk: item.sk! },
+          })
           .catch(() => {}),
       ),
     )
@@ -141,15 +138,13 @@ export async function updateBinding(
   expectedInjectedAt: string,
 ): Promise<BindingUpdate> {
   try {
-    await ctx.client.send(
-      new PutItemCommand({
-        TableName: ctx.table,
-        Item: bindingItem(record),
-        ConditionExpression: 'injectedAt = :expected',
-        ExpressionAttributeValues: { ':expected': { S: expectedInjectedAt } },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    )
+    await ctx.client.call<PutItemCommandOutput>('PutItem', {
+      TableName: ctx.table,
+      Item: bindingItem(record),
+      ConditionExpression: 'injectedAt = :expected',
+      ExpressionAttributeValues: { ':expected': { S: expectedInjectedAt } },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    })
     return 'updated'
   } catch (error) {
     if ((error as { name?: string }).name !== 'ConditionalCheckFailedException')

@@ -5,15 +5,16 @@
  * of its own: Secrets Manager, for the bundle secret's read-merge-write.
  */
 import { randomUUID } from 'node:crypto'
-import { DeleteItemCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import type { DeleteItemCommandOutput, PutItemCommandOutput } from '@aws-sdk/client-dynamodb'
 import { UnavailableError } from '../../broker/errors.ts'
 import type { Mutex } from '../../broker/ports.ts'
+import type { AwsJsonCaller } from '../aws-common/json-client.ts'
 import { mapDynamoDbError } from './errors.ts'
 import { epochSeconds, escapeKeyPart } from './keys.ts'
 
 /** Options of {@link DynamoDbMutex}. */
 export interface DynamoDbMutexOptions {
-  readonly client: DynamoDBClient
+  readonly client: AwsJsonCaller
   readonly table: string
   /** How long a taken lock holds without its owner. Default 30 s (a Lambda's work on one bundle is far shorter). */
   readonly leaseMs?: number
@@ -41,15 +42,13 @@ export class DynamoDbMutex implements Mutex {
       return await work()
     } finally {
       await this.#options.client
-        .send(
-          new DeleteItemCommand({
-            TableName: this.#options.table,
-            Key: key,
-            ConditionExpression: '#owner = :me',
-            ExpressionAttributeNames: { '#owner': 'owner' },
-            ExpressionAttributeValues: { ':me': { S: this.#owner } },
-          }),
-        )
+        .call<DeleteItemCommandOutput>('DeleteItem', {
+          TableName: this.#options.table,
+          Key: key,
+          ConditionExpression: '#owner = :me',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':me': { S: this.#owner } },
+        })
         // Not ours any more (the lease ran out and someone took it) or already gone: fine.
         .catch(() => {})
     }
@@ -64,19 +63,17 @@ export class DynamoDbMutex implements Mutex {
     for (let attempt = 0; attempt < attempts; attempt++) {
       const at = now()
       try {
-        await client.send(
-          new PutItemCommand({
-            TableName: table,
-            Item: {
-              ...key,
-              owner: { S: this.#owner },
-              leaseUntil: { N: String(at + leaseMs) },
-              expiresAt: { N: String(epochSeconds(at + leaseMs) + 3600) },
-            },
-            ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now',
-            ExpressionAttributeValues: { ':now': { N: String(at) } },
-          }),
-        )
+        await client.call<PutItemCommandOutput>('PutItem', {
+          TableName: table,
+          Item: {
+            ...key,
+            owner: { S: this.#owner },
+            leaseUntil: { N: String(at + leaseMs) },
+            expiresAt: { N: String(epochSeconds(at + leaseMs) + 3600) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now',
+          ExpressionAttributeValues: { ':now': { N: String(at) } },
+        })
         return
       } catch (error) {
         if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') {

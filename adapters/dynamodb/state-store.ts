@@ -3,15 +3,14 @@
  * `keys.ts`. `claim` is one conditional PutItem, so concurrent claims are decided by
  * DynamoDB, not by a read-then-write race.
  */
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  type TransactWriteItem,
-  TransactWriteItemsCommand,
+import type {
+  AttributeValue,
+  DeleteItemCommandOutput,
+  GetItemCommandOutput,
+  PutItemCommandOutput,
+  QueryCommandOutput,
+  TransactWriteItem,
+  TransactWriteItemsCommandOutput,
 } from '@aws-sdk/client-dynamodb'
 import type {
   AuditEntry,
@@ -27,7 +26,7 @@ import type {
   RequestKey,
   StateStore,
 } from '../../broker/ports.ts'
-import { awsSdkClientConfig } from '../aws-common/client-config.ts'
+import { type AwsJsonCaller, AwsJsonClient, DYNAMODB } from '../aws-common/json-client.ts'
 import {
   type AwsClientOptions,
   requireName,
@@ -55,7 +54,7 @@ export interface DynamoDbStateStoreOptions extends AwsClientOptions {
 
 /** Test seam: a prebuilt client. */
 export interface DynamoDbStateStoreDeps {
-  readonly client?: DynamoDBClient
+  readonly client?: AwsJsonCaller
 }
 
 /** TransactWriteItems takes at most 100 actions. */
@@ -74,7 +73,7 @@ const CLAIM_CONDITION =
 
 /** Bindings, request outcomes, idempotency keys and the audit log in one DynamoDB table. */
 export class DynamoDbStateStore implements StateStore, LifecycleState, LockingState {
-  readonly #client: DynamoDBClient
+  readonly #client: AwsJsonCaller
   readonly #table: string
   readonly #lifecycle: lifecycle.TableContext
 
@@ -88,7 +87,7 @@ export class DynamoDbStateStore implements StateStore, LifecycleState, LockingSt
       TABLE_NAME,
       'a DynamoDB table name',
     )
-    this.#client = deps.client ?? new DynamoDBClient(awsSdkClientConfig(client))
+    this.#client = deps.client ?? new AwsJsonClient(DYNAMODB, client)
     this.#lifecycle = {
       client: this.#client,
       table: this.#table,
@@ -111,27 +110,25 @@ export class DynamoDbStateStore implements StateStore, LifecycleState, LockingSt
     const leaseUntil = nowMs + options.leaseMs
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this.#client.send(
-          new PutItemCommand({
-            TableName: this.#table,
-            Item: {
-              ...requestKey(key),
-              kind: { S: 'request' },
-              status: { S: 'in-progress' },
-              leaseUntil: { N: String(leaseUntil) },
-              claimedAt: { S: options.now.toISOString() },
-              expiresAt: { N: String(epochSeconds(leaseUntil) + ABANDONED_CLAIM_RETENTION_S) },
-            },
-            ConditionExpression: CLAIM_CONDITION,
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':inProgress': { S: 'in-progress' },
-              ':nowMs': { N: String(nowMs) },
-              ':nowS': { N: String(Math.floor(nowMs / 1000)) },
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        )
+        await this.#client.call<PutItemCommandOutput>('PutItem', {
+          TableName: this.#table,
+          Item: {
+            ...requestKey(key),
+            kind: { S: 'request' },
+            status: { S: 'in-progress' },
+            leaseUntil: { N: String(leaseUntil) },
+            claimedAt: { S: options.now.toISOString() },
+            expiresAt: { N: String(epochSeconds(leaseUntil) + ABANDONED_CLAIM_RETENTION_S) },
+          },
+          ConditionExpression: CLAIM_CONDITION,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':inProgress': { S: 'in-progress' },
+            ':nowMs': { N: String(nowMs) },
+            ':nowS': { N: String(Math.floor(nowMs / 1000)) },
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        })
         return { status: 'claimed' }
       } catch (error) {
         if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') {
@@ -201,15 +198,13 @@ export class DynamoDbStateStore implements StateStore, LifecycleState, LockingSt
   /** Deletes the row only while it is still in progress: a completed outcome stays. */
   async abandon(key: RequestKey): Promise<void> {
     try {
-      await this.#client.send(
-        new DeleteItemCommand({
-          TableName: this.#table,
-          Key: requestKey(key),
-          ConditionExpression: '#status = :inProgress',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':inProgress': { S: 'in-progress' } },
-        }),
-      )
+      await this.#client.call<DeleteItemCommandOutput>('DeleteItem', {
+        TableName: this.#table,
+        Key: requestKey(key),
+        ConditionExpression: '#status = :inProgress',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':inProgress': { S: 'in-progress' } },
+      })
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return
       throw mapDynamoDbError(error, `abandon of ${key.source} ${key.id}`)
@@ -222,15 +217,13 @@ export class DynamoDbStateStore implements StateStore, LifecycleState, LockingSt
     let start: Record<string, AttributeValue> | undefined
     do {
       const page = await this.#client
-        .send(
-          new QueryCommand({
-            TableName: this.#table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': bindingPartition(target) },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        )
+        .call<QueryCommandOutput>('Query', {
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': bindingPartition(target) },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        })
         .catch((error: unknown) => {
           throw mapDynamoDbError(error, `bindings of ${target.app}/${target.environment}`)
         })
@@ -293,9 +286,11 @@ export class DynamoDbStateStore implements StateStore, LifecycleState, LockingSt
 
   async #getRequest(key: RequestKey): Promise<Item | undefined> {
     try {
-      const { Item } = await this.#client.send(
-        new GetItemCommand({ TableName: this.#table, Key: requestKey(key), ConsistentRead: true }),
-      )
+      const { Item } = await this.#client.call<GetItemCommandOutput>('GetItem', {
+        TableName: this.#table,
+        Key: requestKey(key),
+        ConsistentRead: true,
+      })
       return Item
     } catch (error) {
       throw mapDynamoDbError(error, `read of ${key.source} ${key.id}`)
@@ -305,7 +300,9 @@ export class DynamoDbStateStore implements StateStore, LifecycleState, LockingSt
   async #transact(items: TransactWriteItem[], subject: string): Promise<void> {
     if (items.length === 0) return
     try {
-      await this.#client.send(new TransactWriteItemsCommand({ TransactItems: items }))
+      await this.#client.call<TransactWriteItemsCommandOutput>('TransactWriteItems', {
+        TransactItems: items,
+      })
     } catch (error) {
       throw mapDynamoDbError(error, subject)
     }

@@ -4,12 +4,12 @@
  * again with full-jitter backoff, a bounded number of times.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises'
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge'
+import type { PutEventsCommandOutput } from '@aws-sdk/client-eventbridge'
 import { UnavailableError } from '../../broker/errors.ts'
 import type { CallOptions, EventBus } from '../../broker/ports.ts'
 import type { AnyCloudEvent } from '../../events/index.ts'
-import { awsSdkClientConfig } from '../aws-common/client-config.ts'
 import { classifyAwsFailure } from '../aws-common/failure.ts'
+import { type AwsJsonCaller, AwsJsonClient, EVENTBRIDGE } from '../aws-common/json-client.ts'
 import {
   type AwsClientOptions,
   requireInteger,
@@ -32,7 +32,7 @@ export interface EventBridgeBusOptions extends AwsClientOptions {
 
 /** Test seams: a prebuilt client, and the clock and randomness of the backoff. */
 export interface EventBridgeBusDeps {
-  readonly client?: EventBridgeClient
+  readonly client?: AwsJsonCaller
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
   readonly random?: () => number
 }
@@ -43,7 +43,7 @@ const OWN_FIELDS = ['busName', 'publishAttempts', 'backoffBaseMs', 'backoffCapMs
 
 /** Publishes CloudEvents to an EventBridge bus in calls of up to 10 entries. */
 export class EventBridgeBus implements EventBus {
-  readonly #client: EventBridgeClient
+  readonly #client: AwsJsonCaller
   readonly #busName: string
   readonly #attempts: number
   readonly #baseMs: number
@@ -64,7 +64,7 @@ export class EventBridgeBus implements EventBus {
     this.#attempts = requireInteger(options.publishAttempts ?? 4, 'publishAttempts', ADAPTER, 1, 10)
     this.#baseMs = requireInteger(options.backoffBaseMs ?? 100, 'backoffBaseMs', ADAPTER, 1, 60_000)
     this.#capMs = requireInteger(options.backoffCapMs ?? 2000, 'backoffCapMs', ADAPTER, 1, 300_000)
-    this.#client = deps.client ?? new EventBridgeClient(awsSdkClientConfig(client))
+    this.#client = deps.client ?? new AwsJsonClient(EVENTBRIDGE, client)
     this.#sleep = deps.sleep ?? ((ms, signal) => sleepFor(ms, undefined, { signal }))
     this.#random = deps.random ?? Math.random
   }
@@ -115,11 +115,10 @@ export class EventBridgeBus implements EventBus {
     signal?: AbortSignal,
   ): Promise<{ failed: FailedEntry[]; cause?: unknown }> {
     try {
-      const out = await this.#client.send(
-        new PutEventsCommand({ Entries: items.map((i) => ({ ...i.entry })) }),
-        {
-          abortSignal: signal,
-        },
+      const out = await this.#client.call<PutEventsCommandOutput>(
+        'PutEvents',
+        { Entries: items.map((i) => ({ ...i.entry })) },
+        { abortSignal: signal },
       )
       const results = out.Entries ?? []
       const failed = items.flatMap((item, index): FailedEntry[] => {

@@ -3,6 +3,12 @@
 // print how long after process start the handler was ready. Plain JavaScript on purpose:
 // a TypeScript entry would make Node load its type stripper first and slow every run,
 // the empty baseline included.
+//
+// With `--transport` as second argument it then loads what the first AWS call of our
+// JSON client loads (adapters/aws-common/json-client.ts): `node:https`, through import()
+// as the bundle does, and the signer's built-ins (aws4 requires crypto, querystring and
+// url), through require() as the bundle does — and prints that time too. That is a lower
+// bound of the first call: no signing, no socket, no TLS handshake, no network.
 import { pathToFileURL } from 'node:url'
 
 const started = performance.now()
@@ -13,4 +19,10 @@ if (typeof module.handler !== 'function') {
   process.stderr.write(`${process.argv[2]} exports no handler function\n`)
   process.exit(2)
 }
-process.stdout.write(`\n${JSON.stringify({ coldStart: { started, ready } })}\n`)
+let transport
+if (process.argv[3] === '--transport') {
+  await import('node:https')
+  for (const builtin of ['crypto', 'querystring', 'url']) process.getBuiltinModule(builtin)
+  transport = performance.now()
+}
+process.stdout.write(`\n${JSON.stringify({ coldStart: { started, ready, transport } })}\n`)

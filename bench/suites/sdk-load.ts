@@ -21,7 +21,7 @@ const PROBES: readonly Probe[] = [
   { id: 'https', label: 'node:https', code: "await import('node:https')" },
   {
     id: 'aws',
-    label: 'AWS: SecretsManagerClient',
+    label: 'AWS: SecretsManagerClient (SDK v3, which the AWS adapters no longer use)',
     code: "const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager'); new SecretsManagerClient({ region: 'eu-west-1' })",
   },
   {
@@ -78,7 +78,7 @@ export async function sdkLoadSuite(ctx: SuiteContext): Promise<SuiteResult> {
     sections: [
       {
         title: 'Provider SDKs: load and construct',
-        what: `Each probe is a fresh \`node\` process that imports one SDK from node_modules (as the embedded runtime does on first use of a store of that kind) and constructs its client; the figure is the median over ${runs} interleaved runs of the time from process start until that was done, and the same minus a bare \`node\` process. No call leaves the process.`,
+        what: `Each probe is a fresh \`node\` process that imports one SDK from node_modules (as the embedded runtime does on first use of a GCP or Azure store) and constructs its client; the AWS adapters talk to AWS through their own JSON-protocol client instead (\`ref-json-client\` in the cold-start section), and the SDK client's row shows what that saves; the figure is the median over ${runs} interleaved runs of the time from process start until that was done, and the same minus a bare \`node\` process. No call leaves the process.`,
         tables: [{ table: { header: ['client', 'ready (ms)', 'over bare node (ms)'], rows } }],
         command: 'npm run bench -- --only sdk-load',
       },

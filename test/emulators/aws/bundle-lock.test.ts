@@ -5,6 +5,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { AwsJsonClient, DYNAMODB } from '../../../adapters/aws-common/json-client.ts'
 import { AwsSecretsManagerStore } from '../../../adapters/aws-secrets-manager/index.ts'
 import {
   createStateTable,
@@ -83,7 +84,11 @@ describe('the bundle sink on Secrets Manager', () => {
 
 describe('DynamoDbMutex', () => {
   const mutex = (leaseMs: number, attempts: number) => {
-    const client = new DynamoDBClient(directClientConfig(moto.endpoint))
+    const client = new AwsJsonClient(DYNAMODB, {
+      ...options(),
+      maxAttempts: 1,
+      requestTimeoutMs: 10_000,
+    })
     closers.push(() => client.destroy())
     return new DynamoDbMutex({
       client,

@@ -5,45 +5,43 @@
  * rotation triggers. A stray import (the
  * default store registry, the CLI) shows up here before it shows up as cold-start time.
  */
-import { build, type Metafile } from 'esbuild'
+import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { buildFunction, readServerlessBuild } from '../../../bench/lib/function-bundles.ts'
 
 const FUNCTIONS = ['ingest', 'resolve', 'bindings', 'github', 'slack', 'notify', 'rotate'] as const
 type FunctionName = (typeof FUNCTIONS)[number]
 
-/** Inputs that made it into the output (tree-shaken modules have 0 bytes in it). */
-const included = new Map<FunctionName, string[]>()
+/** Inputs that made it into the output (tree-shaken modules have 0 bytes in it), and their bytes. */
+const included = new Map<FunctionName, Map<string, number>>()
 
 beforeAll(async () => {
+  // Built as `serverless package` builds them (serverless.yml's esbuild settings).
+  const root = fileURLToPath(new URL('../../..', import.meta.url))
+  const settings = readServerlessBuild(root)
   for (const name of FUNCTIONS) {
-    const result = await build({
-      entryPoints: [`functions/${name}.ts`],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node22',
-      minify: true,
-      write: false,
-      metafile: true,
-      outfile: `.build/${name}.cjs`,
-      logLevel: 'silent',
-    })
-    const output = Object.values((result.metafile as Metafile).outputs)[0]
+    const { metafile } = await buildFunction(root, settings, name, `functions/${name}.ts`)
+    const output = Object.values(metafile.outputs)[0]
     included.set(
       name,
-      Object.entries(output?.inputs ?? {})
-        .filter(([, input]) => input.bytesInOutput > 0)
-        .map(([path]) => path),
+      new Map(
+        Object.entries(output?.inputs ?? {})
+          .filter(([, input]) => input.bytesInOutput > 0)
+          .map(([path, input]) => [path, input.bytesInOutput]),
+      ),
     )
   }
 }, 60_000)
 
-const has = (name: FunctionName, fragment: string) =>
-  (included.get(name) ?? []).some((path) => path.includes(fragment))
+/** Whether the bundle carries more than `minBytes` of inputs whose path has `fragment`. */
+const has = (name: FunctionName, fragment: string, minBytes = 0) =>
+  [...(included.get(name) ?? [])].some(
+    ([path, bytes]) => path.includes(fragment) && bytes > minBytes,
+  )
 
 describe('function bundles', () => {
   it.each(FUNCTIONS)('%s carries no other cloud, no embedded adapter, no CLI', (name) => {
-    expect(included.get(name)?.length).toBeGreaterThan(0)
+    expect(included.get(name)?.size).toBeGreaterThan(0)
     for (const fragment of [
       'node_modules/@google-cloud/',
       'node_modules/@azure/',
@@ -65,23 +63,36 @@ describe('function bundles', () => {
       expect(has(name, fragment), `${name} bundles ${fragment}`).toBe(false)
   })
 
-  it('gives each function only the AWS clients it calls', () => {
-    const clients = (name: FunctionName) =>
-      ['client-eventbridge', 'client-dynamodb', 'client-secrets-manager', 'client-sqs'].filter(
-        (c) => has(name, `node_modules/@aws-sdk/${c}/`),
-      )
-    const broker = ['client-eventbridge', 'client-dynamodb', 'client-secrets-manager']
-    expect(clients('ingest')).toEqual(['client-eventbridge'])
-    expect(clients('bindings')).toEqual(['client-dynamodb'])
-    expect(clients('resolve')).toEqual(broker)
+  it('gives each function only the AWS APIs it calls, through the JSON client', () => {
+    const apis = (name: FunctionName) =>
+      [
+        'adapters/eventbridge/bus.ts',
+        'adapters/dynamodb/state-store.ts',
+        'adapters/aws-secrets-manager/store.ts',
+        // A stray constant (a few bytes) of a module is not the adapter.
+      ].filter((adapter) => has(name, adapter, 200))
+    const broker = [
+      'adapters/eventbridge/bus.ts',
+      'adapters/dynamodb/state-store.ts',
+      'adapters/aws-secrets-manager/store.ts',
+    ]
+    expect(apis('ingest')).toEqual(['adapters/eventbridge/bus.ts'])
+    expect(apis('bindings')).toEqual(['adapters/dynamodb/state-store.ts'])
+    expect(apis('resolve')).toEqual(broker)
     // github: secrets, requests on the bus, releases; notify: the broker, the queue
     // being read by Lambda's event source mapping, not by the function.
-    expect(clients('github')).toEqual(broker)
-    expect(clients('notify')).toEqual(broker)
+    expect(apis('github')).toEqual(broker)
+    expect(apis('notify')).toEqual(broker)
     // rotate: the broker's refresh (sources, bundles, state, binding.rotated on the bus).
-    expect(clients('rotate')).toEqual(broker)
-    // slack: the signing secret and the chat queue, no broker.
-    expect(clients('slack')).toEqual(['client-secrets-manager', 'client-sqs'])
+    expect(apis('rotate')).toEqual(broker)
+    // slack: the signing secret and the chat queue (SendMessage), no broker.
+    expect(apis('slack')).toEqual(['adapters/aws-secrets-manager/store.ts'])
+    for (const name of FUNCTIONS) {
+      expect(has(name, 'adapters/aws-common/json-client.ts'), name).toBe(true)
+      // Lambda sets credentials in the environment: the SDK's chain is left out.
+      expect(has(name, 'node_modules/@aws-sdk/'), name).toBe(false)
+      expect(has(name, 'node_modules/@smithy/'), name).toBe(false)
+    }
   })
 
   it('carries the GitHub client and signature check in github only', () => {

@@ -2,8 +2,9 @@
  * The bus's retry loop with a scripted client (no network): what is resent, how long it
  * waits, what stops it. The wire behaviour is tested against moto in test/emulators/.
  */
-import type { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge'
+import type { PutEventsCommandInput } from '@aws-sdk/client-eventbridge'
 import { describe, expect, it } from 'vitest'
+import type { AwsJsonCaller } from '../../../../adapters/aws-common/json-client.ts'
 import { EventBridgeBus, EventPublishError } from '../../../../adapters/eventbridge/index.ts'
 import { AccessDeniedError } from '../../../../broker/errors.ts'
 import { buildEvent, EventTypes } from '../../../../events/index.ts'
@@ -21,10 +22,8 @@ function scriptedBus(answers: Answer[], publishAttempts = 4) {
   const calls: string[][] = []
   const sleeps: number[] = []
   const client = {
-    async send(command: PutEventsCommand) {
-      const ids = (command.input.Entries ?? []).map(
-        (e) => JSON.parse(e.Detail ?? '{}').id as string,
-      )
+    async call(_operation: string, input: PutEventsCommandInput) {
+      const ids = (input.Entries ?? []).map((e) => JSON.parse(e.Detail ?? '{}').id as string)
       calls.push(ids)
       const answer =
         answers.shift() ??
@@ -34,7 +33,7 @@ function scriptedBus(answers: Answer[], publishAttempts = 4) {
       return result
     },
     destroy() {},
-  } as unknown as EventBridgeClient
+  } as unknown as AwsJsonCaller
   const bus = new EventBridgeBus(
     { region: 'eu-west-1', busName: 'bus', publishAttempts, backoffBaseMs: 100, backoffCapMs: 250 },
     { client, sleep: async (ms) => void sleeps.push(ms), random: () => 1 - Number.EPSILON },
