@@ -11,6 +11,7 @@ import {
   mkdir,
   open,
   readdir,
+  readFile,
   readlink,
   rename,
   rm,
@@ -79,6 +80,36 @@ export async function writeVersionDir(
     await rm(dir, { recursive: true, force: true })
     throw error
   }
+}
+
+/**
+ * True when `<linkDir>/<name>` is our link to a version directory holding exactly
+ * `files` (the same names, the same contents): publishing them again would change
+ * nothing a reader sees, so the caller may skip the write, its fsyncs and the swap.
+ */
+export async function publishedAs(
+  linkDir: string,
+  dataDir: string,
+  name: string,
+  files: ReadonlyMap<string, string>,
+): Promise<boolean> {
+  const dir = await ownTarget(join(linkDir, name), dataDir, name)
+  if (dir === undefined) return false
+  let present: string[]
+  try {
+    present = await readdir(dir)
+  } catch (error) {
+    ignoreMissing(error as NodeJS.ErrnoException)
+    return false
+  }
+  if (present.length !== files.size || present.some((file) => !files.has(file))) return false
+  for (const [file, content] of files) {
+    const stats = await lstat(join(dir, file)).catch(() => undefined)
+    // A file someone replaced by a link or made readable to others is rewritten.
+    if (!stats?.isFile() || (stats.mode & 0o777) !== FILE_MODE) return false
+    if ((await readFile(join(dir, file), 'utf8')) !== content) return false
+  }
+  return true
 }
 
 /**

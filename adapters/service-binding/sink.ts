@@ -14,7 +14,13 @@ import type {
   InjectionReceipt,
 } from '../../broker/ports.ts'
 import { KeyedQueue } from '../keyed-queue.ts'
-import { ensureDirectory, removeLink, swapLink, writeVersionDir } from './atomic-dir.ts'
+import {
+  ensureDirectory,
+  publishedAs,
+  removeLink,
+  swapLink,
+  writeVersionDir,
+} from './atomic-dir.ts'
 import {
   assertBinding,
   assertSegment,
@@ -86,7 +92,11 @@ export class ServiceBindingSink implements BindingSink {
       // link, and the loser's version would be referenced by nothing.
       await this.#queue.run(join(layout.environmentDir, binding.name), () =>
         this.#attempt(`inject binding "${binding.name}"`, async () => {
-          const dir = await writeVersionDir(layout.dataDir, binding.name, filesOf(binding))
+          const files = filesOf(binding)
+          // The same binding again (a redelivery, a re-request, a refresh that found the
+          // same values): what readers see is already this, so nothing is rewritten.
+          if (await publishedAs(layout.environmentDir, layout.dataDir, binding.name, files)) return
+          const dir = await writeVersionDir(layout.dataDir, binding.name, files)
           await swapLink(layout.environmentDir, layout.dataDir, binding.name, dir)
         }),
       )

@@ -94,6 +94,30 @@ describe('ServiceBindingSink.inject', () => {
     expect(readdirSync(join(envDir(), 'orders-db')).sort()).toEqual(['host', 'provider', 'type'])
   })
 
+  it('leaves a binding that did not change as it is: no new version, no rewrite', async () => {
+    const same = () => binding('orders-db', { host: 'db.local', password: 's3cret' })
+    await sink.inject(target, [same()])
+    const link = readlinkSync(join(envDir(), 'orders-db'))
+    const dataDir = join(root, 'checkout', '.capbroker-data', 'dev')
+    const before = readdirSync(dataDir).sort()
+    const receipt = await sink.inject(target, [same()])
+    expect(receipt.bindings).toEqual([{ name: 'orders-db', path: join(envDir(), 'orders-db') }])
+    expect(readlinkSync(join(envDir(), 'orders-db'))).toBe(link)
+    expect(readdirSync(dataDir).sort()).toEqual(before)
+    // One changed value, a dropped entry, or a loosened file mode is written anew.
+    await sink.inject(target, [binding('orders-db', { host: 'db.local', password: 'n3w' })])
+    expect(readlinkSync(join(envDir(), 'orders-db'))).not.toBe(link)
+    expect(read('orders-db', 'password')).toBe('n3w')
+    const changed = readlinkSync(join(envDir(), 'orders-db'))
+    await sink.inject(target, [binding('orders-db', { host: 'db.local' })])
+    expect(readlinkSync(join(envDir(), 'orders-db'))).not.toBe(changed)
+    const dropped = readlinkSync(join(envDir(), 'orders-db'))
+    chmodSync(join(envDir(), 'orders-db', 'host'), 0o644)
+    await sink.inject(target, [binding('orders-db', { host: 'db.local' })])
+    expect(readlinkSync(join(envDir(), 'orders-db'))).not.toBe(dropped)
+    expect(statSync(join(envDir(), 'orders-db', 'host')).mode & 0o777).toBe(0o600)
+  })
+
   it('keeps only the current and the previous version on disk', async () => {
     for (let gen = 1; gen <= 5; gen++) {
       await sink.inject(target, [binding('orders-db', { host: `h${gen}` })])
