@@ -1,26 +1,12 @@
 /**
- * Reading a catalog file: the one place its I/O happens for every host (the CLI, the
- * embedded server, the Lambdas). A missing or unreadable file is a CatalogError too,
- * with a hint at how the host lets one choose the file.
+ * Reading a `capbroker.yaml` file (the CLI, the embedded server, packaging). The Lambda
+ * functions read the JSON form packaging writes instead (functions/aws-broker.ts), so
+ * their bundles carry no YAML parser.
  */
-import { readFileSync } from 'node:fs'
 import { type Catalog, parseCatalog } from '../broker/catalog/load.ts'
-import { CatalogError } from '../broker/errors.ts'
+import { type CatalogFileOptions, readCatalogText } from './catalog-text.ts'
 
 /** Reads and validates `path`; messages name it as `shownAs` (default the path). */
-export function readCatalogFile(
-  path: string,
-  options: { shownAs?: string; missingHint: string },
-): Catalog {
-  const shown = options.shownAs ?? path
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    const why =
-      code === 'ENOENT' ? `no such file (${options.missingHint})` : `cannot be read (${code})`
-    throw new CatalogError(shown, [{ path: '', message: why }], { cause: error })
-  }
-  return parseCatalog(text, shown)
+export function readCatalogFile(path: string, options: CatalogFileOptions): Catalog {
+  return parseCatalog(readCatalogText(path, options), options.shownAs ?? path)
 }

@@ -5,7 +5,7 @@
  * the registry's business: this module imports none, so a host's bundle holds only the
  * adapters of the registry it passes.
  */
-import { parseDuration } from '../broker/catalog/load.ts'
+import { parseDuration } from '../broker/catalog/catalog.ts'
 import type { StoreConfig } from '../broker/catalog/schema.ts'
 import { InvalidConfigError } from '../broker/errors.ts'
 import type { SecretStore } from '../broker/ports.ts'

@@ -2,9 +2,7 @@
  * Manifests: what an app declares. The native `capabilities` list and a Score workload's
  * `resources:` normalize to one shape; errors name the capability and the field.
  */
-import { parse as parseYaml } from 'yaml'
 import {
-  type CapabilityRequest,
   MAX_CAPABILITIES,
   NAME_PATTERN,
   PARAM_KEY_PATTERN,
@@ -191,40 +189,4 @@ export function normalizeRequest(data: RequestedData): NormalizedRequest {
   })
   if (problems.length > 0) throw new ManifestError(capped(problems))
   return { app: data.app, environment: data.environment, capabilities }
-}
-
-/**
- * Reads a manifest file's text (YAML or JSON): a native `capabilities:` list, or a Score
- * workload (`apiVersion: score.dev/…`). Returns the body of a requested event; the app
- * and environment come from the caller. Throws {@link ManifestError}.
- */
-export function parseManifestText(text: string, file: string): ManifestBody {
-  let doc: unknown
-  try {
-    // logLevel 'error': the YAML library would print a warning (an unknown tag, quoting
-    // the manifest) straight to stderr, around the structured log.
-    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: true, logLevel: 'error' })
-  } catch (error) {
-    throw new ManifestError(
-      [{ path: file, message: `is not valid YAML: ${(error as Error).message.split('\n')[0]}` }],
-      { cause: error },
-    )
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new ManifestError([
-      { path: file, message: 'must be a mapping with "capabilities" or a Score workload' },
-    ])
-  }
-  const record = doc as Record<string, unknown>
-  if (typeof record.apiVersion === 'string' && record.apiVersion.startsWith('score.dev/')) {
-    return { score: record as ScoreWorkload }
-  }
-  if (Array.isArray(record.capabilities))
-    return { capabilities: record.capabilities as CapabilityRequest[] }
-  throw new ManifestError([
-    {
-      path: file,
-      message: 'has neither a "capabilities" list nor a Score "apiVersion: score.dev/…"',
-    },
-  ])
 }

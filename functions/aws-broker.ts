@@ -4,11 +4,11 @@
  * host, the `store` sink — the only sink a Lambda function can serve — and the bus and
  * state the caller built.
  */
-import { readCatalogFile } from '../adapters/catalog-file.ts'
+import { readCatalogText } from '../adapters/catalog-text.ts'
 import type { StoreRegistry } from '../adapters/registry.ts'
 import { StoreBundleSink } from '../adapters/store-bundle/sink.ts'
 import { StoreSet } from '../adapters/store-set.ts'
-import type { Catalog } from '../broker/catalog/load.ts'
+import { type Catalog, parseCatalogJson } from '../broker/catalog/catalog.ts'
 import type { InjectConfig } from '../broker/catalog/schema.ts'
 import { InvalidConfigError } from '../broker/errors.ts'
 import type { DigestKeySource } from '../broker/lifecycle/digest.ts'
@@ -23,7 +23,12 @@ import {
 } from '../broker/ports.ts'
 import { SecretResolver } from '../broker/resolution/secret-resolver.ts'
 import { awsStoreRegistry } from './aws-stores.ts'
-import { catalogPath, type FunctionEnvironment, readAwsClientSettings } from './environment.ts'
+import {
+  catalogPath,
+  type FunctionEnvironment,
+  PACKAGED_CATALOG_JSON,
+  readAwsClientSettings,
+} from './environment.ts'
 
 /** What {@link createBroker} wires in besides the catalog and the stores. */
 export interface BrokerParts {
@@ -114,9 +119,19 @@ async function createSink(
   return new StoreBundleSink({ store, name: inject.name, ...(lock ? { lock } : {}) })
 }
 
-/** Reads the packaged catalog; a missing file says how to choose one. */
+/**
+ * Reads the packaged catalog: the JSON that packaging writes from capbroker.yaml
+ * (infra/catalog-access.ts), validated again. A missing file or a YAML one says how to
+ * get the right one.
+ */
 export function readPackagedCatalog(path: string): Catalog {
-  return readCatalogFile(path, {
-    missingHint: 'package capbroker.yaml with the function, or set CAPBROKER_CATALOG',
+  const text = readCatalogText(path, {
+    missingHint:
+      'package the functions with `npm run package`, which writes it from capbroker.yaml, or set CAPBROKER_CATALOG',
   })
+  return parseCatalogJson(
+    text,
+    path,
+    `the functions read the JSON catalog that \`npm run package\` writes from capbroker.yaml (${PACKAGED_CATALOG_JSON}); point CAPBROKER_CATALOG at it`,
+  )
 }

@@ -6,7 +6,7 @@
  */
 
 import type { StoreFactory, StoreRegistry } from '../adapters/registry.ts'
-import { parseDuration } from '../broker/catalog/load.ts'
+import { parseDuration } from '../broker/catalog/catalog.ts'
 import type { AdapterKind } from '../broker/catalog/schema.ts'
 import { InvalidConfigError } from '../broker/errors.ts'
 

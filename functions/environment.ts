@@ -55,14 +55,21 @@ export function stateTableName(env: FunctionEnvironment): string {
 }
 
 /**
- * `CAPBROKER_CATALOG`: the catalog file packaged with the function. A relative path
- * (and the default `capbroker.yaml`) resolves against `LAMBDA_TASK_ROOT`, where Lambda
- * unpacks the function — the working directory of a bundled handler is not the place
- * to guess from.
+ * Where packaging writes the catalog the functions read: the validated capbroker.yaml as
+ * JSON (infra/catalog-access.ts), relative to the service directory and, inside each
+ * artifact, to `LAMBDA_TASK_ROOT`.
+ */
+export const PACKAGED_CATALOG_JSON = '.capbroker-package/catalog.json'
+
+/**
+ * `CAPBROKER_CATALOG`: the catalog file packaged with the function (serverless.yml sets
+ * it; default {@link PACKAGED_CATALOG_JSON}). A relative path resolves against
+ * `LAMBDA_TASK_ROOT`, where Lambda unpacks the function — the working directory of a
+ * bundled handler is not the place to guess from.
  */
 export function catalogPath(env: FunctionEnvironment): string {
   const root = env.LAMBDA_TASK_ROOT?.trim() || process.cwd()
-  const path = env.CAPBROKER_CATALOG?.trim() || 'capbroker.yaml'
+  const path = env.CAPBROKER_CATALOG?.trim() || PACKAGED_CATALOG_JSON
   return isAbsolute(path) ? path : resolve(root, path)
 }
 

@@ -8,7 +8,7 @@
  * the bus) is thrown, so Lambda retries the event; per-binding problems are statuses.
  */
 import type { EventBridgeEvent } from 'aws-lambda'
-import { parseDuration } from '../broker/catalog/load.ts'
+import { parseDuration } from '../broker/catalog/catalog.ts'
 import { DURATION_PATTERN } from '../broker/catalog/schema.ts'
 import { InvalidConfigError } from '../broker/errors.ts'
 import { rotationTriggerOf } from '../broker/lifecycle/triggers.ts'

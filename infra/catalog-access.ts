@@ -11,14 +11,23 @@
  * grant `rds/checkout-prod-old`. IAM's `*` also matches `/`, which a substituted value
  * may not contain: the pattern is a superset of what the broker can ask for, never less.
  */
-import { readFile } from 'node:fs/promises'
-import { isAbsolute, relative, resolve, sep } from 'node:path'
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import { type Catalog, parseCatalog } from '../broker/catalog/load.ts'
 import { parseTemplate } from '../broker/template.ts'
 import { triggerSecretReferences } from '../broker/triggers/trigger-secrets.ts'
+import { PACKAGED_CATALOG_JSON } from '../functions/environment.ts'
 
 /** The catalog packaged when CAPBROKER_CATALOG is not set. */
 export const DEFAULT_PACKAGED_CATALOG = 'examples/aws/capbroker.yaml'
+
+/**
+ * What the functions read ({@link PACKAGED_CATALOG_JSON}): the validated catalog as JSON,
+ * written at package time. JSON rather than the YAML itself: a function then loads no
+ * YAML parser at cold start (BENCHMARKS.md), and a catalog that does not validate never
+ * reaches a deployment.
+ */
+export { PACKAGED_CATALOG_JSON }
 
 /** A Secrets Manager ARN pattern: the region of its store and the part after `secret:`. */
 export interface SecretPattern {
@@ -265,8 +274,10 @@ export function packagedCatalogPath(
 
 /** What serverless.yml reads from the catalog at package time. */
 export interface PackagedCatalog {
-  /** The catalog's path relative to the service directory (and inside each artifact). */
+  /** The catalog's path relative to the service directory (the YAML people edit). */
   readonly path: string
+  /** Where its JSON form was written, relative to the service directory and inside each artifact. */
+  readonly runtimePath: string
   /** The Secrets Manager statements of the resolve and notify roles. */
   readonly secretStatements: IamStatement[]
   /** The github role's Secrets Manager statements. */
@@ -275,7 +286,10 @@ export interface PackagedCatalog {
   readonly slackSecretStatements: IamStatement[]
 }
 
-/** Reads, validates and turns the packaged catalog into its path and IAM statements. */
+/**
+ * Reads and validates the packaged catalog, writes its JSON form for the functions
+ * ({@link PACKAGED_CATALOG_JSON}, replaced in one step), and turns it into IAM statements.
+ */
 export async function describePackagedCatalog(
   serviceDir: string,
   env: Readonly<Record<string, string | undefined>>,
@@ -287,12 +301,27 @@ export async function describePackagedCatalog(
     })
   })
   const catalog = parseCatalog(text, path)
+  await writeAtomically(resolve(serviceDir, PACKAGED_CATALOG_JSON), packagedCatalogJson(catalog))
   const access = secretAccessOf(catalog)
   const triggers = triggerSecretAccessOf(catalog)
   return {
     path,
+    runtimePath: PACKAGED_CATALOG_JSON,
     secretStatements: resolveSecretStatements(access),
     githubSecretStatements: githubSecretStatements(triggers.github, access.bundles),
     slackSecretStatements: slackSecretStatements(triggers.slack),
   }
+}
+
+/** The JSON form of a validated catalog, as the functions read it. */
+export function packagedCatalogJson(catalog: Catalog): string {
+  return `${JSON.stringify(catalog.document, null, 2)}\n`
+}
+
+/** Writes `text` to `file` through a temporary file and a rename: never half a catalog. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true })
+  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`
+  await writeFile(temporary, text, { mode: 0o644 })
+  await rename(temporary, file)
 }

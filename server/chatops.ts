@@ -25,7 +25,7 @@ import {
 import type { TriggerSecrets } from '../broker/triggers/trigger-secrets.ts'
 import { mediaType } from './ingest.ts'
 import { HttpProblem } from './problem.ts'
-import { bodyText, header, type TriggerReply, type TriggerRequest } from './webhooks.ts'
+import { bodyText, header, type TriggerReply, type TriggerRequest } from './trigger-http.ts'
 
 /** Slash-command bodies are small; Slack's are a few hundred bytes. */
 export const MAX_SLASH_COMMAND_BYTES = 64 * 1024

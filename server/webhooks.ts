@@ -1,11 +1,3 @@
-/**
- * `POST /webhooks/github` — shared by the embedded server and the `github` Lambda:
- * find the repository, verify X-Hub-Signature-256 with its secret (read from its store),
- * then hand a push to the trigger core. Every refusal is a problem document and emits
- * nothing: 401 unsigned, 403 wrong signature, 404 unknown repository, 400 malformed,
- * 415 not JSON, 422 an invalid manifest.
- */
-import type { IncomingHttpHeaders } from 'node:http'
 import { resolve } from 'node:path'
 import { verifyGitHubSignature } from '../adapters/github/signature.ts'
 import { type GitRepoConfig, REPOSITORY_PATTERN } from '../broker/catalog/schema.ts'
@@ -25,43 +17,17 @@ import {
 import type { TriggerSecrets } from '../broker/triggers/trigger-secrets.ts'
 import { mediaType } from './ingest.ts'
 import { HttpProblem } from './problem.ts'
+import { bodyText, header, type TriggerReply, type TriggerRequest } from './trigger-http.ts'
+
+export { bodyText, header, type TriggerReply, type TriggerRequest }
 
 /** GitHub caps deliveries at 25 MB; a push listing 2048 commits stays well under this. */
 export const MAX_WEBHOOK_BYTES = 5 * 1024 * 1024
 const REPOSITORY = new RegExp(REPOSITORY_PATTERN)
 
-/** A trigger request as any host sees it: lower-case headers and the raw body. */
-export interface TriggerRequest {
-  readonly headers: IncomingHttpHeaders | Readonly<Record<string, string | undefined>>
-  readonly body: Buffer
-}
-
-/** A trigger's answer (the embedded server's Reply shape). */
-export interface TriggerReply {
-  readonly status: number
-  readonly body: unknown
-  readonly headers?: Record<string, string>
-  readonly log?: Record<string, unknown>
-}
-
 /** What the webhook needs: the trigger core's dependencies and the secrets. */
 export interface GitHubWebhookDependencies extends GitTriggerDependencies {
   readonly secrets: TriggerSecrets
-}
-
-/** A header's first value. */
-export function header(request: TriggerRequest, name: string): string | undefined {
-  const value = (request.headers as Record<string, string | string[] | undefined>)[name]
-  return Array.isArray(value) ? value[0] : value
-}
-
-/** The body as text; GitHub and Slack sign the exact bytes, so invalid UTF-8 is refused. */
-export function bodyText(body: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(body)
-  } catch {
-    throw new HttpProblem(400, 'the body is not valid UTF-8')
-  }
 }
 
 /** Problems reading a secret or a manifest: retryable ones are 503, the rest 502. */

@@ -23,6 +23,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import type { BuildOptions } from 'esbuild'
+import { PACKAGED_CATALOG_JSON } from '../../functions/environment.ts'
+import { describePackagedCatalog } from '../../infra/catalog-access.ts'
 import { RESOLVE_MAX_BYTES } from '../../test/unit/budgets/bundle-rules.ts'
 import {
   type BuiltBundle,
@@ -124,7 +126,8 @@ interface Measured {
 /**
  * The environment of a function in Lambda, pointed at nothing: no call leaves at init.
  * Every variable serverless.yml gives the function gets its value when serverless.yml
- * spells it out, else a well-formed placeholder; the catalog is the example AWS one.
+ * spells it out, else a well-formed placeholder; the catalog is the example AWS one,
+ * as packaging leaves it (JSON).
  */
 function lambdaEnvironment(
   root: string,
@@ -150,7 +153,8 @@ function lambdaEnvironment(
         ? `https://sqs.eu-west-1.amazonaws.com/123456789012/capbroker-bench-${name}`
         : `capbroker-bench-${variable.toLowerCase().replaceAll('_', '-')}`)
   }
-  env.CAPBROKER_CATALOG = join(root, 'examples/aws/capbroker.yaml')
+  // What packaging writes from the example AWS catalog (coldStartSuite writes it first).
+  env.CAPBROKER_CATALOG = join(root, PACKAGED_CATALOG_JSON)
   return env
 }
 
@@ -191,6 +195,8 @@ function coldStart(bundlePath: string, env: NodeJS.ProcessEnv, transport: boolea
 export async function coldStartSuite(ctx: SuiteContext): Promise<SuiteResult> {
   const settings = readServerlessBuild(ctx.root)
   const runs = ctx.quick ? 5 : 15
+  // The packaged catalog the functions read, written as `npm run package` writes it.
+  await describePackagedCatalog(ctx.root, {})
   const work = mkdtempSync(join(tmpdir(), 'capbroker-cold-start-'))
   try {
     // The reference entries written below resolve their packages from here.

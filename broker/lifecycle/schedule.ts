@@ -6,7 +6,7 @@
  * consecutive windows, so each binding is re-read once per interval without the state
  * recording when it was last checked — an unchanged binding costs a read, never a write.
  */
-import { parseDuration } from '../catalog/load.ts'
+import { parseDuration } from '../catalog/catalog.ts'
 import type { ClassConfig } from '../catalog/schema.ts'
 
 /** A class without `refreshInterval` is re-read hourly. */

@@ -4,6 +4,7 @@
  * free loopback ports, every AWS client of the functions pointed at one endpoint.
  */
 import { join } from 'node:path'
+import { PACKAGED_CATALOG_JSON } from '../../functions/environment.ts'
 import { repoRoot } from '../../scripts/emulators/python-venv.ts'
 import { AWS_TEST_ENV } from '../emulators/harness/moto.ts'
 import {
@@ -94,8 +95,9 @@ export async function startOfflineService(options: {
       `--param=offlineEventBridgePubSubPort=${ports.eventBridgePubSub}`,
       // No rebuilds while the test runs (serverless-esbuild watches sources by default).
       '--param=offlineWatch=.esbuild/no-watch',
-      // serverless-offline sets LAMBDA_TASK_ROOT=/var/task: give the catalog absolutely.
-      `--param=catalogRuntimePath=${E2E_CATALOG}`,
+      // serverless-offline sets LAMBDA_TASK_ROOT=/var/task: give the catalog absolutely —
+      // the JSON that resolving serverless.yml writes from E2E_CATALOG (the default one).
+      `--param=catalogRuntimePath=${join(repoRoot, PACKAGED_CATALOG_JSON)}`,
     ],
     cwd: repoRoot,
     env: {

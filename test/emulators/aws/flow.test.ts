@@ -6,7 +6,7 @@
  * binding records in DynamoDB — and that no secret value is in any of them but the bundle.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager'
@@ -18,6 +18,7 @@ import {
   EventTypes,
   parseEvent,
 } from '../../../events/index.ts'
+import { writePackagedCatalog } from '../../support/packaged-catalog.ts'
 import { httpApiEvent, lambdaContext } from '../../unit/functions/fixtures.ts'
 import { type CountingProxy, startCountingProxy } from '../harness/counting-proxy.ts'
 import { useMoto } from '../harness/use-moto.ts'
@@ -67,7 +68,7 @@ beforeAll(async () => {
   await seeder.seed(`apps/${partial}/stripe`, values.otherKey)
 
   dir = mkdtempSync(join(tmpdir(), 'capbroker-flow-'))
-  writeFileSync(join(dir, 'capbroker.yaml'), flowCatalog(moto.endpoint))
+  writePackagedCatalog(dir, flowCatalog(moto.endpoint))
   // Exactly what serverless.yml gives the functions; the endpoint is the test-only override.
   vi.stubEnv('LAMBDA_TASK_ROOT', dir)
   vi.stubEnv('CAPBROKER_EVENT_BUS', wiring.busName)

@@ -14,7 +14,7 @@
  * RotationSucceeded service event triggers the refresh that re-injects it.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -28,6 +28,7 @@ import type { APIGatewayProxyStructuredResultV2, EventBridgeEvent } from 'aws-la
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { DynamoDbStateStore } from '../../../adapters/dynamodb/index.ts'
 import { buildEvent, EventTypes, parseEvent } from '../../../events/index.ts'
+import { writePackagedCatalog } from '../../support/packaged-catalog.ts'
 import { httpApiEvent, lambdaContext } from '../../unit/functions/fixtures.ts'
 import { cloudTrailRecord, scheduledEnvelope } from '../../unit/lifecycle/cloudtrail-fixtures.ts'
 import { type CountingProxy, startCountingProxy } from '../harness/counting-proxy.ts'
@@ -83,7 +84,7 @@ beforeAll(async () => {
   await seeder.seed(digestKeySecret, randomBytes(32).toString('base64'))
 
   dir = mkdtempSync(join(tmpdir(), 'capbroker-rotation-'))
-  writeFileSync(join(dir, 'capbroker.yaml'), flowCatalog(moto.endpoint))
+  writePackagedCatalog(dir, flowCatalog(moto.endpoint))
   vi.stubEnv('LAMBDA_TASK_ROOT', dir)
   vi.stubEnv('CAPBROKER_EVENT_BUS', wiring.busName)
   vi.stubEnv('CAPBROKER_STATE_TABLE', wiring.tableName)

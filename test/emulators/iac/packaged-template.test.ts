@@ -11,6 +11,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseCatalog } from '../../../broker/catalog/load.ts'
+import { PACKAGED_CATALOG_JSON } from '../../../functions/environment.ts'
 import { describePackagedCatalog, type IamStatement } from '../../../infra/catalog-access.ts'
 import { ensureCfnLint, ensureCheckov } from '../../../scripts/emulators/install-iac-tools.ts'
 import { repoRoot } from '../../../scripts/emulators/python-venv.ts'
@@ -99,13 +101,17 @@ describe('npm run package', () => {
     for (const name of FUNCTIONS) expect(existsSync(join(outDir, `${name}.zip`)), name).toBe(true)
   })
 
-  it('puts the minified CommonJS handler and the catalog into every zip, and nothing else', async () => {
+  it('puts the minified CommonJS handler and the catalog as JSON into every zip, and nothing else', async () => {
     for (const name of FUNCTIONS) {
       expect((await zipEntries(join(outDir, `${name}.zip`))).sort(), name).toEqual([
-        'examples/aws/capbroker.yaml',
+        PACKAGED_CATALOG_JSON,
         `functions/${name}.cjs`,
       ])
     }
+    // The JSON is the example catalog, validated: what the YAML says, nothing else.
+    const packagedJson = JSON.parse(await readFile(join(repoRoot, PACKAGED_CATALOG_JSON), 'utf8'))
+    const yaml = await readFile(join(repoRoot, 'examples/aws/capbroker.yaml'), 'utf8')
+    expect(packagedJson).toEqual(parseCatalog(yaml, 'capbroker.yaml').document)
   })
 
   it('derives the Secrets Manager statements of five roles from the packaged catalog', async () => {

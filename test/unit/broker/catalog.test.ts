@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { CatalogError, parseCatalog } from '../../../broker/index.ts'
+import { CatalogError, parseCatalog, parseCatalogJson } from '../../../broker/index.ts'
 
 const design = readFileSync(new URL('../../support/design-catalog.yaml', import.meta.url), 'utf8')
 
@@ -144,6 +144,48 @@ describe('parseCatalog', () => {
         ),
       ),
     ).toMatch(/stores/)
+  })
+})
+
+describe('parseCatalogJson (what the Lambda functions read)', () => {
+  const hint = 'package it with npm run package'
+
+  it('builds the same catalog from the JSON form as from the YAML', () => {
+    const fromYaml = parseCatalog(design, 'capbroker.yaml')
+    const fromJson = parseCatalogJson(JSON.stringify(fromYaml.document), 'catalog.json', hint)
+    expect(fromJson.document).toEqual(fromYaml.document)
+    expect(fromJson.findClass('postgres', undefined, 'prod')).toEqual(
+      fromYaml.findClass('postgres', undefined, 'prod'),
+    )
+    expect(
+      fromJson.policy.decide({ app: 'checkout', environment: 'prod', type: 'postgres' }),
+    ).toEqual(fromYaml.policy.decide({ app: 'checkout', environment: 'prod', type: 'postgres' }))
+  })
+
+  it('checks the JSON as strictly as the YAML: the same problems, without line numbers', () => {
+    const document = structuredClone(parseCatalog(design, 'capbroker.yaml').document) as {
+      classes: { store: string }[]
+    }
+    ;(document.classes[0] as { store: string }).store = 'nowhere'
+    let message = ''
+    try {
+      parseCatalogJson(JSON.stringify(document), 'catalog.json', hint)
+    } catch (error) {
+      expect(error).toBeInstanceOf(CatalogError)
+      message = (error as Error).message
+    }
+    expect(message).toContain('catalog.json')
+    expect(message).toContain('classes[0].store: unknown store "nowhere"')
+  })
+
+  it('refuses YAML (or anything not JSON) with the hint, and an empty or oversized file', () => {
+    expect(() => parseCatalogJson(design, 'capbroker.yaml', hint)).toThrow(
+      /capbroker\.yaml[\s\S]*is not JSON[\s\S]*package it with npm run package/,
+    )
+    expect(() => parseCatalogJson('null', 'catalog.json', hint)).toThrow(/is empty/)
+    expect(() => parseCatalogJson(' '.repeat(1024 * 1024 + 1), 'catalog.json', hint)).toThrow(
+      /larger than/,
+    )
   })
 })
 

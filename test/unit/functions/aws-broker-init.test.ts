@@ -3,7 +3,7 @@
  * createBroker opens every store the catalog reads from or injects into, once, before
  * any request — and a store that cannot be opened is left to the request that needs it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -11,6 +11,7 @@ import type { StoreFactory, StoreRegistry } from '../../../adapters/registry.ts'
 import { createBroker, storesInUse } from '../../../functions/aws-broker.ts'
 import { awsStoreRegistry } from '../../../functions/aws-stores.ts'
 import { createJsonLogger } from '../../../server/logger.ts'
+import { writePackagedCatalog } from '../../support/packaged-catalog.ts'
 import { WritableMemoryStore } from './writable-memory-store.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'capbroker-init-'))
@@ -37,8 +38,7 @@ policies: []
 `
 
 function wire(registry: StoreRegistry) {
-  const file = join(dir, `catalog-${Math.random().toString(36).slice(2)}.yaml`)
-  writeFileSync(file, CATALOG)
+  const file = writePackagedCatalog(dir, CATALOG)
   return createBroker(
     { AWS_REGION: 'eu-west-1', CAPBROKER_CATALOG: file },
     {

@@ -122,11 +122,17 @@ describe('function bundles', () => {
   it('keeps the catalog and the broker out of the HTTP-only functions', () => {
     for (const name of ['ingest', 'bindings'] as const) {
       expect(has(name, 'broker/pipeline.ts'), name).toBe(false)
-      expect(has(name, 'broker/catalog/load.ts'), name).toBe(false)
+      expect(has(name, 'broker/catalog/catalog.ts'), name).toBe(false)
     }
-    // ingest validates manifests (a Score workload may be YAML); bindings reads nothing.
-    expect(has('bindings', 'node_modules/yaml/')).toBe(false)
     expect(has('resolve', 'broker/pipeline.ts')).toBe(true)
     expect(has('resolve', 'broker/lifecycle/triggers.ts')).toBe(false)
+  })
+
+  it('carries a YAML parser only where YAML is read: github, for the manifests in repositories', () => {
+    // The others read the catalog as the JSON packaging writes, and events as JSON.
+    for (const name of FUNCTIONS) {
+      expect(has(name, 'node_modules/yaml/'), name).toBe(name === 'github')
+      expect(has(name, 'broker/catalog/load.ts'), name).toBe(false)
+    }
   })
 })

@@ -19,6 +19,7 @@ import { awsStoreRegistry } from '../../../functions/aws-stores.ts'
 import { catalogPath, eventBusName, readAwsClientSettings } from '../../../functions/environment.ts'
 import { createHostLogger, lazy, prewarm } from '../../../functions/host.ts'
 import { createJsonLogger } from '../../../server/logger.ts'
+import { writePackagedCatalog } from '../../support/packaged-catalog.ts'
 import { logCapture, requestedEvent } from './fixtures.ts'
 import { WritableMemoryStore } from './writable-memory-store.ts'
 
@@ -39,7 +40,9 @@ describe('configuration from the environment', () => {
   })
 
   it('finds the catalog next to the unpacked function unless told otherwise', () => {
-    expect(catalogPath({ LAMBDA_TASK_ROOT: '/var/task' })).toBe('/var/task/capbroker.yaml')
+    expect(catalogPath({ LAMBDA_TASK_ROOT: '/var/task' })).toBe(
+      '/var/task/.capbroker-package/catalog.json',
+    )
     expect(
       catalogPath({ LAMBDA_TASK_ROOT: '/var/task', CAPBROKER_CATALOG: 'conf/prod.yaml' }),
     ).toBe('/var/task/conf/prod.yaml')
@@ -157,9 +160,8 @@ describe('the AWS-only store registry', () => {
 describe('the broker of the AWS host', () => {
   const home = mkdtempSync(join(tmpdir(), 'capbroker-host-'))
   afterAll(() => rmSync(home, { recursive: true, force: true }))
-  const catalogFile = join(home, 'capbroker.yaml')
-  writeFileSync(
-    catalogFile,
+  const catalogFile = writePackagedCatalog(
+    home,
     `version: 1
 stores:
   aws: { adapter: aws-secrets-manager, region: eu-west-1 }
@@ -227,6 +229,18 @@ policies:
       message: expect.stringContaining('not available in the AWS Lambda build'),
     })
     await state.close()
+  })
+
+  it('refuses a YAML catalog: the functions read the JSON packaging writes, and say so', () => {
+    const yaml = join(home, 'capbroker.yaml')
+    writeFileSync(yaml, 'version: 1\nstores: {}\n')
+    const given = () =>
+      createBroker(
+        { AWS_REGION: 'eu-west-1', CAPBROKER_CATALOG: yaml },
+        { bus: { publish: async () => {} }, state: {} as never, logger: createJsonLogger() },
+      )
+    expect(given).toThrow(CatalogError)
+    expect(given).toThrow(/is not JSON[\s\S]*npm run package[\s\S]*catalog\.json/)
   })
 
   it('names the catalog file and the variable when the catalog is missing', () => {

@@ -15,11 +15,8 @@ import { describe, expect, it } from 'vitest'
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { MAX_CATALOG_BYTES, parseCatalog } from '../../../broker/catalog/load.ts'
 import { CatalogError, ManifestError } from '../../../broker/errors.ts'
-import {
-  MAX_MANIFEST_PROBLEMS,
-  normalizeRequest,
-  parseManifestText,
-} from '../../../broker/manifest.ts'
+import { MAX_MANIFEST_PROBLEMS, normalizeRequest } from '../../../broker/manifest.ts'
+import { parseManifestText } from '../../../broker/manifest-text.ts'
 import {
   parseTemplate,
   renderTemplate,
