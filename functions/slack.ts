@@ -49,8 +49,8 @@ export function createSlackHandler(deps: SlackFunctionDependencies) {
 /** Sends chat jobs to the queue `notify` reads (`CAPBROKER_CHAT_QUEUE_URL`). */
 export function chatQueue(env: FunctionEnvironment): (job: ChatJob) => Promise<void> {
   const queueUrl = requireVariable(env, 'CAPBROKER_CHAT_QUEUE_URL', 'the URL of the chat queue')
-  // Three quick attempts: Slack wants its answer within 3 seconds.
-  const settings = { ...readAwsClientSettings(env), maxAttempts: 3, requestTimeoutMs: 1000 }
+  // Two attempts of at most a second each: Slack wants its answer within 3 seconds.
+  const settings = { ...readAwsClientSettings(env), maxAttempts: 2, requestTimeoutMs: 1000 }
   const client = new AwsJsonClient(SQS, validateAwsClientOptions(settings, 'sqs'))
   return async function sendChatJob(job) {
     await client.call('SendMessage', { QueueUrl: queueUrl, MessageBody: JSON.stringify(job) })

@@ -11,9 +11,10 @@
  * grant `rds/checkout-prod-old`. IAM's `*` also matches `/`, which a substituted value
  * may not contain: the pattern is a superset of what the broker can ask for, never less.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
-import { type Catalog, parseCatalog } from '../broker/catalog/load.ts'
+import { type Catalog, parseCatalog, parseCatalogJson } from '../broker/catalog/load.ts'
 import { parseTemplate } from '../broker/template.ts'
 import { triggerSecretReferences } from '../broker/triggers/trigger-secrets.ts'
 import { PACKAGED_CATALOG_JSON } from '../functions/environment.ts'
@@ -301,7 +302,11 @@ export async function describePackagedCatalog(
     })
   })
   const catalog = parseCatalog(text, path)
-  await writeAtomically(resolve(serviceDir, PACKAGED_CATALOG_JSON), packagedCatalogJson(catalog))
+  const json = packagedCatalogJson(catalog)
+  // What the functions will do with it, done now: a catalog the YAML reader accepts but
+  // the functions would refuse (its JSON over the size limit) fails packaging instead.
+  parseCatalogJson(json, PACKAGED_CATALOG_JSON, `written from ${path}`)
+  await writeAtomically(resolve(serviceDir, PACKAGED_CATALOG_JSON), json)
   const access = secretAccessOf(catalog)
   const triggers = triggerSecretAccessOf(catalog)
   return {
@@ -315,13 +320,18 @@ export async function describePackagedCatalog(
 
 /** The JSON form of a validated catalog, as the functions read it. */
 export function packagedCatalogJson(catalog: Catalog): string {
-  return `${JSON.stringify(catalog.document, null, 2)}\n`
+  return JSON.stringify(catalog.document)
 }
 
 /** Writes `text` to `file` through a temporary file and a rename: never half a catalog. */
 async function writeAtomically(file: string, text: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true })
-  const temporary = `${file}.${process.pid}.${Date.now()}.tmp`
-  await writeFile(temporary, text, { mode: 0o644 })
-  await rename(temporary, file)
+  const temporary = `${file}.${randomUUID()}.tmp`
+  try {
+    await writeFile(temporary, text, { mode: 0o644, flag: 'wx' })
+    await rename(temporary, file)
+  } catch (error) {
+    await rm(temporary, { force: true })
+    throw error
+  }
 }

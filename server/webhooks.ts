@@ -1,3 +1,10 @@
+/**
+ * `POST /webhooks/github` — shared by the embedded server and the `github` Lambda:
+ * find the repository, verify X-Hub-Signature-256 with its secret (read from its store),
+ * then hand a push to the trigger core. Every refusal is a problem document and emits
+ * nothing: 401 unsigned, 403 wrong signature, 404 unknown repository, 400 malformed,
+ * 415 not JSON, 422 an invalid manifest.
+ */
 import { resolve } from 'node:path'
 import { verifyGitHubSignature } from '../adapters/github/signature.ts'
 import { type GitRepoConfig, REPOSITORY_PATTERN } from '../broker/catalog/schema.ts'

@@ -77,6 +77,16 @@ export type AwsJsonClientOptions = AwsClientOptions & {
   readonly requestTimeoutMs: number
 }
 
+const RESERVED_FIELDS = new Set([
+  'code',
+  'name',
+  'message',
+  'stack',
+  'cause',
+  '__proto__',
+  'constructor',
+])
+
 /** An error answer of the service, shaped like an SDK v3 service exception. */
 export class AwsServiceError extends Error {
   readonly $fault: 'client' | 'server'
@@ -93,7 +103,11 @@ export class AwsServiceError extends Error {
     fields: Record<string, unknown>,
   ) {
     super(message)
-    Object.assign(this, fields)
+    // The service's extra fields (DynamoDB's CancellationReasons, …), never one that would
+    // change how the error is read: `code` is Node's (failure.ts), `$…` the SDK shape's.
+    for (const [field, value] of Object.entries(fields))
+      if (!RESERVED_FIELDS.has(field) && !field.startsWith('$'))
+        Object.defineProperty(this, field, { value, enumerable: true })
     this.name = code
     this.$fault = response.statusCode >= 500 ? 'server' : 'client'
     const requestId = response.headers['x-amzn-requestid']
@@ -105,6 +119,9 @@ export class AwsServiceError extends Error {
     this.$response = response
   }
 }
+
+/** The longest wait between two attempts of one call. */
+const MAX_RETRY_DELAY_MS = 20_000
 
 /** The endpoint of a service in a region (the `aws`, `aws-cn` partitions). */
 export function defaultEndpoint(service: AwsJsonService, region: string): string {
@@ -145,8 +162,10 @@ export class AwsJsonClient implements AwsJsonCaller {
       } catch (error) {
         const failure = classifyAwsFailure(error)
         if (attempt >= this.#maxAttempts || !isTransientFailure(failure)) throw error
-        const backoff = fullJitterDelay(attempt - 1, Math.random, 100, 20_000)
-        await sleepFor(Math.max(backoff, failure.retryAfterMs ?? 0), undefined, {
+        const backoff = fullJitterDelay(attempt - 1, Math.random, 100, MAX_RETRY_DELAY_MS)
+        // A Retry-After is honoured up to the cap: a header must not park a call for long.
+        const hinted = Math.min(failure.retryAfterMs ?? 0, MAX_RETRY_DELAY_MS)
+        await sleepFor(Math.max(backoff, hinted), undefined, {
           signal: options.abortSignal,
         })
       }
@@ -179,7 +198,7 @@ export class AwsJsonClient implements AwsJsonCaller {
         service: this.#service.signingName,
         region: this.#region,
         method: 'POST',
-        host: url.hostname,
+        host: url.hostname.replace(/^\[(.*)\]$/, '$1'), // [::1] → ::1
         ...(url.port === '' ? {} : { port: Number(url.port) }),
         path: url.pathname,
         headers: {
@@ -190,6 +209,8 @@ export class AwsJsonClient implements AwsJsonCaller {
       },
       credentials,
     )
+    // Loading the transport or the credentials may take a while: the caller may be gone.
+    signal?.throwIfAborted()
     const response = await exchange(transport, signed, body, this.#timeoutMs, signal)
     const ok = response.statusCode >= 200 && response.statusCode < 300
     const parsed = parseBody(response.body)
@@ -315,7 +336,7 @@ function serviceError(
   body: Record<string, unknown>,
   attempt: number,
 ): AwsServiceError {
-  const raw = response.headers['x-amzn-errortype'] ?? body.__type ?? body.code
+  const raw = response.headers['x-amzn-errortype'] || body.__type || body.code
   const code =
     typeof raw === 'string' && raw !== ''
       ? (raw.split(':')[0]!.split('#').pop() as string)
@@ -349,15 +370,16 @@ function jsonValue(this: Record<string, unknown>, key: string, value: unknown): 
 let chain: Promise<CredentialSource> | undefined
 
 /**
- * The environment's credentials (what Lambda sets), else the SDK's default chain, loaded
- * only then — so a Lambda function never loads it, and a laptop with a profile or SSO
+ * The environment's credentials (what Lambda sets; unless AWS_PROFILE names a profile),
+ * else the SDK's default chain, loaded only then — so a Lambda function never loads it, and a laptop with a profile or SSO
  * login works as it does with the AWS CLI.
  */
 async function defaultCredentials(): Promise<AwsCredentialsOption> {
   const env = process.env
   const accessKeyId = env.AWS_ACCESS_KEY_ID
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY
-  if (accessKeyId && secretAccessKey) {
+  // As the SDK's chain does: a named profile wins over keys in the environment.
+  if (accessKeyId && secretAccessKey && !env.AWS_PROFILE) {
     const sessionToken = env.AWS_SESSION_TOKEN
     return sessionToken
       ? { accessKeyId, secretAccessKey, sessionToken }

@@ -165,7 +165,13 @@ export class AwsSecretsManagerStore implements WritableSecretStore {
     }
   }
 
-  /** Writes a new version unless the current one holds the same value; creates a missing secret. */
+  /**
+   * Writes a new version unless the current one holds the same value; creates a missing
+   * secret. Each write carries a new ClientRequestToken (the new version's id), which
+   * Secrets Manager requires of callers that are not an AWS SDK, and which makes a
+   * retried call of the same write idempotent. (The global `crypto`: node:crypto is
+   * not loaded at cold start for it.)
+   */
   async write(key: string, value: SecretValue, options: CallOptions = {}): Promise<WriteOutcome> {
     const signal = options.signal
     const outcome = await this.#readPinned({ key, version: 'AWSCURRENT' }, signal)
@@ -175,7 +181,7 @@ export class AwsSecretsManagerStore implements WritableSecretStore {
       try {
         const created = await this.#client.call<CreateSecretCommandOutput>(
           'CreateSecret',
-          { Name: key, SecretString: value.reveal() },
+          { Name: key, SecretString: value.reveal(), ClientRequestToken: crypto.randomUUID() },
           {
             abortSignal: signal,
           },
@@ -191,7 +197,7 @@ export class AwsSecretsManagerStore implements WritableSecretStore {
     try {
       const put = await this.#client.call<PutSecretValueCommandOutput>(
         'PutSecretValue',
-        { SecretId: key, SecretString: value.reveal() },
+        { SecretId: key, SecretString: value.reveal(), ClientRequestToken: crypto.randomUUID() },
         {
           abortSignal: signal,
         },

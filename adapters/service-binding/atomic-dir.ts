@@ -107,9 +107,44 @@ export async function publishedAs(
     const stats = await lstat(join(dir, file)).catch(() => undefined)
     // A file someone replaced by a link or made readable to others is rewritten.
     if (!stats?.isFile() || (stats.mode & 0o777) !== FILE_MODE) return false
-    if ((await readFile(join(dir, file), 'utf8')) !== content) return false
+    // Bytes, not text: invalid UTF-8 in a tampered file must not compare equal.
+    const bytes = await readFile(join(dir, file)).catch((error: NodeJS.ErrnoException) => {
+      ignoreMissing(error) // swapped away or removed meanwhile: not published as these
+      return undefined
+    })
+    if (bytes === undefined || !bytes.equals(Buffer.from(content, 'utf8'))) return false
   }
   return true
+}
+
+/**
+ * After an inject that changed nothing: the version replaced by the last swap, kept for
+ * readers that had resolved the old link, goes once it has been replaced for
+ * {@link ORPHAN_MIN_AGE_MS}, and so do leftovers — as the next swap would have removed
+ * them, so that no superseded copy of a secret stays on disk for long.
+ */
+export async function pruneSuperseded(
+  linkDir: string,
+  dataDir: string,
+  name: string,
+): Promise<void> {
+  const current = await ownTarget(join(linkDir, name), dataDir, name)
+  const previousLink = previousLinkOf(dataDir, name)
+  const replacedAt = await lstat(previousLink).then(
+    (stats) => stats.mtimeMs,
+    (error: NodeJS.ErrnoException) => {
+      ignoreMissing(error)
+      return undefined
+    },
+  )
+  let previous = await ownTarget(previousLink, dataDir, name)
+  if (replacedAt !== undefined && Date.now() - replacedAt >= ORPHAN_MIN_AGE_MS) {
+    await unlink(previousLink).catch(ignoreMissing)
+    if (previous !== undefined && previous !== current)
+      await rm(previous, { recursive: true, force: true })
+    previous = undefined
+  }
+  await collectOrphans(dataDir, name, [current, previous], ORPHAN_MIN_AGE_MS)
 }
 
 /**

@@ -16,6 +16,7 @@ import type {
 import { KeyedQueue } from '../keyed-queue.ts'
 import {
   ensureDirectory,
+  pruneSuperseded,
   publishedAs,
   removeLink,
   swapLink,
@@ -95,7 +96,10 @@ export class ServiceBindingSink implements BindingSink {
           const files = filesOf(binding)
           // The same binding again (a redelivery, a re-request, a refresh that found the
           // same values): what readers see is already this, so nothing is rewritten.
-          if (await publishedAs(layout.environmentDir, layout.dataDir, binding.name, files)) return
+          if (await publishedAs(layout.environmentDir, layout.dataDir, binding.name, files)) {
+            await pruneSuperseded(layout.environmentDir, layout.dataDir, binding.name)
+            return
+          }
           const dir = await writeVersionDir(layout.dataDir, binding.name, files)
           await swapLink(layout.environmentDir, layout.dataDir, binding.name, dir)
         }),

@@ -106,9 +106,11 @@ export function parseCatalogJson(text: string, file: string, hint: string): Cata
   try {
     data = JSON.parse(text)
   } catch (error) {
+    // Where, not what: V8's message quotes the text, which is not ours to repeat.
+    const where = /at position \d+(?: \(line \d+ column \d+\))?/.exec((error as Error).message)
     throw new CatalogError(
       file,
-      [{ path: '', message: `is not JSON (${(error as Error).message}); ${hint}` }],
+      [{ path: '', message: `is not JSON${where ? ` (${where[0]})` : ''}; ${hint}` }],
       { cause: error },
     )
   }

@@ -19,6 +19,8 @@ import {
   DYNAMODB,
   SECRETS_MANAGER,
 } from '../../adapters/aws-common/json-client.ts'
+import { AwsSecretsManagerStore } from '../../adapters/aws-secrets-manager/index.ts'
+import { SecretValue } from '../../broker/secret-value.ts'
 
 interface Received {
   readonly headers: IncomingMessage['headers']
@@ -208,7 +210,7 @@ describe('AwsJsonClient on the wire', () => {
     expect(received[0]?.headers['x-amz-security-token']).toBe('token-from-env')
   })
 
-  it('falls back to the AWS CLI’s chain without them: a profile of the shared credentials file', async () => {
+  it('uses the AWS CLI’s chain when a profile is named: a profile of the shared credentials file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'capbroker-creds-'))
     try {
       writeFileSync(
@@ -216,8 +218,9 @@ describe('AwsJsonClient on the wire', () => {
         '[capbroker-test]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = profile-secret\n',
       )
       writeFileSync(join(dir, 'config'), '')
-      vi.stubEnv('AWS_ACCESS_KEY_ID', '')
-      vi.stubEnv('AWS_SECRET_ACCESS_KEY', '')
+      // Keys in the environment too: as with the AWS CLI, the named profile wins.
+      vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDFROMENV')
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret-from-env')
       vi.stubEnv('AWS_SESSION_TOKEN', '')
       vi.stubEnv('AWS_PROFILE', 'capbroker-test')
       vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', join(dir, 'credentials'))
@@ -360,6 +363,32 @@ describe('AwsJsonClient answers and faults', () => {
     expect(classifyAwsFailure(error).kind).toBe('abort')
   })
 
+  it('sends nothing when the caller aborts before the request is on its way', async () => {
+    const controller = new AbortController()
+    const call = client().call('X', {}, { abortSignal: controller.signal })
+    controller.abort() // while the first call still loads its transport
+    await expect(call).rejects.toMatchObject({ name: 'AbortError' })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(received).toHaveLength(0)
+  })
+
+  it('keeps the service’s extra fields, but none that would change how the error is read', async () => {
+    answers.push((_request, response) => {
+      response.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.1' })
+      response.end(
+        '{"__type":"ValidationException","message":"bad","code":"ECONNRESET","$fault":"server","__proto__":{"polluted":true},"Reason":"x"}',
+      )
+    })
+    const error = (await client()
+      .call('X', {})
+      .catch((e: unknown) => e)) as Record<string, unknown>
+    expect(error).toBeInstanceOf(Error)
+    expect(error.Reason).toBe('x')
+    expect(error.polluted).toBeUndefined()
+    expect(classifyAwsFailure(error)).toMatchObject({ kind: 'validation', status: 400 })
+    expect(error.$fault).toBe('client')
+  })
+
   it('reports a refused connection with Node’s code (a network failure)', async () => {
     const closed = createServer()
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
@@ -369,5 +398,38 @@ describe('AwsJsonClient answers and faults', () => {
       .call('X', {})
       .catch((e: unknown) => e)
     expect(classifyAwsFailure(error)).toMatchObject({ kind: 'network', code: 'ECONNREFUSED' })
+  })
+})
+
+describe('the Secrets Manager store on the wire', () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+  it('gives every write its own ClientRequestToken, which AWS requires of callers without an SDK', async () => {
+    const store = new AwsSecretsManagerStore({
+      region: 'eu-west-1',
+      endpoint,
+      credentials: CREDENTIALS,
+    })
+    try {
+      // A missing secret is created; an existing one gets a new version.
+      answers.push(json(400, { __type: 'ResourceNotFoundException', message: 'no' }))
+      answers.push(json(200, { VersionId: 'v1' }))
+      answers.push(json(200, { SecretString: 'old', VersionId: 'v1' }))
+      answers.push(json(200, { VersionId: 'v2' }))
+      await store.write('apps/checkout/db', new SecretValue('first'))
+      await store.write('apps/checkout/db', new SecretValue('second'))
+      const writes = received.filter((r) =>
+        /CreateSecret|PutSecretValue/.test(String(r.headers['x-amz-target'])),
+      )
+      const tokens = writes.map((r) => JSON.parse(r.body).ClientRequestToken as string)
+      expect(writes.map((r) => r.headers['x-amz-target'])).toEqual([
+        'secretsmanager.CreateSecret',
+        'secretsmanager.PutSecretValue',
+      ])
+      for (const token of tokens) expect(token).toMatch(UUID)
+      expect(new Set(tokens).size).toBe(2)
+    } finally {
+      store.close()
+    }
   })
 })

@@ -182,6 +182,10 @@ describe('parseCatalogJson (what the Lambda functions read)', () => {
     expect(() => parseCatalogJson(design, 'capbroker.yaml', hint)).toThrow(
       /capbroker\.yaml[\s\S]*is not JSON[\s\S]*package it with npm run package/,
     )
+    expect(() => parseCatalogJson(design, 'capbroker.yaml', hint)).not.toThrow(/version/)
+    expect(() => parseCatalogJson('{"version": 1,', 'catalog.json', hint)).toThrow(
+      /is not JSON \(at position 14/,
+    )
     expect(() => parseCatalogJson('null', 'catalog.json', hint)).toThrow(/is empty/)
     expect(() => parseCatalogJson(' '.repeat(1024 * 1024 + 1), 'catalog.json', hint)).toThrow(
       /larger than/,

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -241,6 +241,11 @@ describe('describePackagedCatalog', () => {
     await writeFile(join(dir, 'capbroker.yaml'), MIXED)
     const described = await describePackagedCatalog(dir, { CAPBROKER_CATALOG: 'capbroker.yaml' })
     expect(described.path).toBe('capbroker.yaml')
+    // The functions' copy: the validated document as JSON, and no temporary file left.
+    expect(described.runtimePath).toBe('.capbroker-package/catalog.json')
+    const json = await readFile(join(dir, described.runtimePath), 'utf8')
+    expect(JSON.parse(json)).toEqual(parseCatalog(MIXED, 'capbroker.yaml').document)
+    expect(await readdir(join(dir, '.capbroker-package'))).toEqual(['catalog.json'])
     expect(described.secretStatements).toHaveLength(3)
     expect(described.githubSecretStatements).toEqual([READS_NO_SECRETS])
     expect(described.slackSecretStatements).toEqual([READS_NO_SECRETS])

@@ -2,6 +2,7 @@ import {
   chmodSync,
   existsSync,
   lstatSync,
+  lutimesSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -116,6 +117,27 @@ describe('ServiceBindingSink.inject', () => {
     await sink.inject(target, [binding('orders-db', { host: 'db.local' })])
     expect(readlinkSync(join(envDir(), 'orders-db'))).not.toBe(dropped)
     expect(statSync(join(envDir(), 'orders-db', 'host')).mode & 0o777).toBe(0o600)
+  })
+
+  it('still removes the version a change replaced once readers had their minute, when nothing changes after', async () => {
+    await sink.inject(target, [binding('orders-db', { password: 'OLD' })])
+    await sink.inject(target, [binding('orders-db', { password: 'NEW' })])
+    const dataDir = join(root, 'checkout', '.capbroker-data', 'dev')
+    const previous = join(dataDir, 'orders-db+previous')
+    const holdsOld = () =>
+      readdirSync(dataDir)
+        .filter((e) => /^orders-db\+[0-9a-f]+$/.test(e))
+        .some((e) => readFileSync(join(dataDir, e, 'password'), 'utf8') === 'OLD')
+    // Unchanged within the minute: a reader that resolved the old link may still read it.
+    await sink.inject(target, [binding('orders-db', { password: 'NEW' })])
+    expect(holdsOld()).toBe(true)
+    // A minute after the swap (the `+previous` link's time), the next unchanged inject drops it.
+    const past = new Date(Date.now() - 2 * 60_000)
+    lutimesSync(previous, past, past)
+    await sink.inject(target, [binding('orders-db', { password: 'NEW' })])
+    expect(holdsOld()).toBe(false)
+    expect(existsSync(previous)).toBe(false)
+    expect(read('orders-db', 'password')).toBe('NEW')
   })
 
   it('keeps only the current and the previous version on disk', async () => {
