@@ -16,6 +16,7 @@ import type {
 import { KeyedQueue } from '../keyed-queue.ts'
 import {
   ensureDirectory,
+  ORPHAN_MIN_AGE_MS,
   pruneSuperseded,
   publishedAs,
   removeLink,
@@ -39,6 +40,9 @@ export interface ServiceBindingSinkOptions {
 
 /** Errors worth retrying: the disk or the process ran out of something for a moment. */
 const TRANSIENT = new Set(['ENOSPC', 'EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN', 'EINTR', 'EIO'])
+/** Bindings whose last prune a sink remembers; past this it forgets them all. */
+const MAX_PRUNE_MEMORY = 10_000
+
 /** Errors that mean the root is not somewhere we may write. */
 const MISCONFIGURED = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST'])
 
@@ -61,6 +65,8 @@ export class ServiceBindingSink implements BindingSink {
   readonly kind = 'service-binding'
   readonly #root: string
   readonly #queue = new KeyedQueue()
+  /** When each binding was last pruned (see #prune). */
+  readonly #prunedAt = new Map<string, number>()
 
   constructor(options: ServiceBindingSinkOptions) {
     if (typeof options?.root !== 'string' || options.root === '') {
@@ -97,7 +103,7 @@ export class ServiceBindingSink implements BindingSink {
           // The same binding again (a redelivery, a re-request, a refresh that found the
           // same values): what readers see is already this, so nothing is rewritten.
           if (await publishedAs(layout.environmentDir, layout.dataDir, binding.name, files)) {
-            await pruneSuperseded(layout.environmentDir, layout.dataDir, binding.name)
+            await this.#prune(layout, binding.name)
             return
           }
           const dir = await writeVersionDir(layout.dataDir, binding.name, files)
@@ -133,6 +139,20 @@ export class ServiceBindingSink implements BindingSink {
         ),
       )
     }
+  }
+
+  /**
+   * Removes what an unchanged binding's last change left behind (pruneSuperseded), at
+   * most once a minute per binding: nothing there can become removable sooner, and a
+   * directory listing per binding per request is what the comparison saved.
+   */
+  async #prune(layout: TargetLayout, name: string): Promise<void> {
+    const link = join(layout.environmentDir, name)
+    const now = Date.now()
+    if (now - (this.#prunedAt.get(link) ?? 0) < ORPHAN_MIN_AGE_MS) return
+    if (this.#prunedAt.size >= MAX_PRUNE_MEMORY) this.#prunedAt.clear()
+    await pruneSuperseded(layout.environmentDir, layout.dataDir, name)
+    this.#prunedAt.set(link, now)
   }
 
   async #prepare(layout: TargetLayout, operation: string): Promise<void> {

@@ -134,7 +134,10 @@ describe('ServiceBindingSink.inject', () => {
     // A minute after the swap (the `+previous` link's time), the next unchanged inject drops it.
     const past = new Date(Date.now() - 2 * 60_000)
     lutimesSync(previous, past, past)
-    await sink.inject(target, [binding('orders-db', { password: 'NEW' })])
+    // A sink prunes a binding at most once a minute; a fresh one stands for a minute later.
+    await new ServiceBindingSink({ root }).inject(target, [
+      binding('orders-db', { password: 'NEW' }),
+    ])
     expect(holdsOld()).toBe(false)
     expect(existsSync(previous)).toBe(false)
     expect(read('orders-db', 'password')).toBe('NEW')
