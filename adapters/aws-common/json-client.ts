@@ -17,12 +17,15 @@
  */
 import type * as Http from 'node:http'
 import { setTimeout as sleepFor } from 'node:timers/promises'
+import { InvalidConfigError } from '../../broker/errors.ts'
 import { fullJitterDelay } from './backoff.ts'
 import { classifyAwsFailure, isTransientFailure } from './failure.ts'
 import type { AwsClientOptions, AwsCredentialsOption } from './options.ts'
 
 /** One AWS JSON-protocol API. */
 export interface AwsJsonService {
+  /** The service's id in `AWS_ENDPOINT_URL_<ID>` (as the AWS CLI and SDKs read it). */
+  readonly envId: string
   /** The SigV4 signing name and endpoint prefix: `secretsmanager`, `events`, `dynamodb`. */
   readonly signingName: string
   /** The `X-Amz-Target` prefix: `secretsmanager`, `AWSEvents`, `DynamoDB_20120810`. */
@@ -31,22 +34,26 @@ export interface AwsJsonService {
 }
 
 export const SECRETS_MANAGER: AwsJsonService = {
+  envId: 'SECRETS_MANAGER',
   signingName: 'secretsmanager',
   targetPrefix: 'secretsmanager',
   jsonVersion: '1.1',
 }
 export const EVENTBRIDGE: AwsJsonService = {
+  envId: 'EVENTBRIDGE',
   signingName: 'events',
   targetPrefix: 'AWSEvents',
   jsonVersion: '1.1',
 }
 export const DYNAMODB: AwsJsonService = {
+  envId: 'DYNAMODB',
   signingName: 'dynamodb',
   targetPrefix: 'DynamoDB_20120810',
   jsonVersion: '1.0',
 }
 
 export const SQS: AwsJsonService = {
+  envId: 'SQS',
   signingName: 'sqs',
   targetPrefix: 'AmazonSQS',
   jsonVersion: '1.0',
@@ -123,8 +130,27 @@ export class AwsServiceError extends Error {
 /** The longest wait between two attempts of one call. */
 const MAX_RETRY_DELAY_MS = 20_000
 
-/** The endpoint of a service in a region (the `aws`, `aws-cn` partitions). */
-export function defaultEndpoint(service: AwsJsonService, region: string): string {
+/**
+ * The endpoint of a service: `AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL` (the
+ * AWS CLI's and SDKs' variables, for an emulator such as LocalStack or moto; ignored
+ * with `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`), else the service's public endpoint
+ * in the region (the `aws` and `aws-cn` partitions). A client's `endpoint` option wins
+ * over all of them.
+ */
+export function defaultEndpoint(
+  service: AwsJsonService,
+  region: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.trim().toLowerCase() !== 'true') {
+    for (const variable of [`AWS_ENDPOINT_URL_${service.envId}`, 'AWS_ENDPOINT_URL']) {
+      const value = env[variable]?.trim()
+      if (value === undefined || value === '') continue
+      if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol))
+        throw new InvalidConfigError(`${variable} must be an http(s) URL`)
+      return value
+    }
+  }
   const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'
   return `https://${service.signingName}.${region}.${domain}`
 }

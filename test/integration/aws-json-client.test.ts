@@ -17,6 +17,7 @@ import {
   AwsJsonClient,
   type AwsJsonClientOptions,
   DYNAMODB,
+  defaultEndpoint,
   SECRETS_MANAGER,
 } from '../../adapters/aws-common/json-client.ts'
 import { AwsSecretsManagerStore } from '../../adapters/aws-secrets-manager/index.ts'
@@ -239,6 +240,43 @@ describe('AwsJsonClient on the wire', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+
+  it('finds an emulator through AWS_ENDPOINT_URL_<SERVICE> and AWS_ENDPOINT_URL, as the AWS CLI does', async () => {
+    vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', endpoint)
+    const viaEnv = new AwsJsonClient(SECRETS_MANAGER, {
+      region: 'eu-west-1',
+      credentials: CREDENTIALS,
+      maxAttempts: 1,
+      requestTimeoutMs: 2_000,
+    })
+    clients.push(viaEnv)
+    await viaEnv.call('ListSecrets', { MaxResults: 1 })
+    expect(received[0]?.headers['x-amz-target']).toBe('secretsmanager.ListSecrets')
+
+    const env = (vars: Record<string, string>) => vars
+    const generic = 'http://localhost:4566'
+    expect(defaultEndpoint(DYNAMODB, 'eu-west-1', env({ AWS_ENDPOINT_URL: generic }))).toBe(generic)
+    expect(
+      defaultEndpoint(
+        DYNAMODB,
+        'eu-west-1',
+        env({ AWS_ENDPOINT_URL: generic, AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000' }),
+      ),
+    ).toBe('http://127.0.0.1:8000')
+    expect(
+      defaultEndpoint(
+        DYNAMODB,
+        'eu-west-1',
+        env({ AWS_ENDPOINT_URL: generic, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }),
+      ),
+    ).toBe('https://dynamodb.eu-west-1.amazonaws.com')
+    expect(defaultEndpoint(SECRETS_MANAGER, 'cn-north-1', env({}))).toBe(
+      'https://secretsmanager.cn-north-1.amazonaws.com.cn',
+    )
+    expect(() =>
+      defaultEndpoint(DYNAMODB, 'eu-west-1', env({ AWS_ENDPOINT_URL_DYNAMODB: 'localhost:8000' })),
+    ).toThrow(/AWS_ENDPOINT_URL_DYNAMODB must be an http\(s\) URL/)
   })
 
   it('writes timestamps as epoch seconds and leaves out undefined fields', async () => {
