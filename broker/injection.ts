@@ -8,7 +8,7 @@ import type { EnvironmentConfig, InjectConfig } from './catalog/schema.ts'
 import { isRetryable, toBrokerError } from './errors.ts'
 import type { DigestKey } from './lifecycle/digest.ts'
 import { injectedRecords } from './lifecycle/records.ts'
-import { attributesFor, type Emitter, reason } from './outcome.ts'
+import { attributesFor, type Emitter, injectedEventData, reason } from './outcome.ts'
 import type { Decided } from './planning.ts'
 import type {
   Binding,
@@ -73,17 +73,7 @@ export async function injectReady(
     const injected = buildEvent(
       EventTypes.injected,
       attributesFor(ctx.emitter, request, EventTypes.injected),
-      {
-        ...target,
-        request,
-        sink: receipt.sink,
-        location: receipt.location,
-        ...(receipt.version === undefined ? {} : { version: receipt.version }),
-        bindings: receipt.bindings.map((b) => ({
-          name: b.name,
-          ...(b.path === undefined ? {} : { path: b.path }),
-        })),
-      },
+      injectedEventData(target, request, receipt),
     )
     return { events: [injected], records }
   } catch (error) {

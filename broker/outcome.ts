@@ -8,10 +8,11 @@ import {
   buildEvent,
   type CapabilityOutcome,
   EventTypes,
+  type InjectedData,
   type Reason,
   type ResolvedCapability,
 } from '../events/index.ts'
-import type { RequestKey } from './ports.ts'
+import type { BindingTarget, InjectionReceipt, RequestKey } from './ports.ts'
 
 /** The result of handling one requested event. */
 export interface RequestResult {
@@ -101,4 +102,23 @@ export function resultOf(events: readonly AnyCloudEvent[], duplicate: boolean): 
     }
   }
   return { status: 'failed', duplicate, events, capabilities: [] }
+}
+
+/** The data of a `binding.injected` event: where a sink put the bindings of `target`. */
+export function injectedEventData(
+  target: BindingTarget,
+  request: RequestKey,
+  receipt: InjectionReceipt,
+): InjectedData {
+  return {
+    ...target,
+    request,
+    sink: receipt.sink,
+    location: receipt.location,
+    ...(receipt.version === undefined ? {} : { version: receipt.version }),
+    bindings: receipt.bindings.map((b) => ({
+      name: b.name,
+      ...(b.path === undefined ? {} : { path: b.path }),
+    })),
+  }
 }

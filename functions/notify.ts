@@ -10,10 +10,9 @@ import { SlackResponder } from '../adapters/slack/responder.ts'
 import { BrokerError, isRetryable } from '../broker/errors.ts'
 import { parseChatJob } from '../broker/triggers/chat-ops.ts'
 import { type NotifyDependencies, notifyChatOutcome } from '../server/chatops.ts'
-import { createBroker } from './aws-broker.ts'
-import { digestKeyFromEnvironment } from './digest-key.ts'
-import { createEventBus, createHostLogger, createStateStore, lazy, prewarm } from './host.ts'
+import { createHostLogger, createStateStore, lazy, prewarm } from './host.ts'
 import { type FunctionOptions, queueFunction } from './middleware.ts'
+import { createRecordingBroker } from './recording-broker.ts'
 
 /** What `notify` needs (built once per execution environment). */
 export interface NotifyFunctionDependencies extends FunctionOptions {
@@ -53,10 +52,8 @@ const env = process.env
 const logger = createHostLogger(env)
 const notify = lazy((): NotifyDependencies => {
   const state = createStateStore(env)
-  // A chat request records bindings like resolve: with their digests (functions/digest-key.ts).
-  const digestKey = digestKeyFromEnvironment(env)
-  const parts = { bus: createEventBus(env), state, logger }
-  const { broker, catalog } = createBroker(env, digestKey ? { ...parts, digestKey } : parts)
+  // A chat request records bindings like resolve: with their digests.
+  const { broker, catalog } = createRecordingBroker(env, logger, state)
   return {
     slack: catalog.document.chatops?.slack,
     responder: new SlackResponder(),

@@ -8,10 +8,9 @@ import type { EventBridgeEvent } from 'aws-lambda'
 import { UnavailableError } from '../broker/errors.ts'
 import type { Broker } from '../broker/pipeline.ts'
 import { EventTypes, EventValidationError, parseEvent } from '../events/index.ts'
-import { createBroker } from './aws-broker.ts'
-import { digestKeyFromEnvironment } from './digest-key.ts'
-import { createEventBus, createHostLogger, createStateStore, lazy, prewarm } from './host.ts'
+import { createHostLogger, lazy, prewarm } from './host.ts'
 import { eventFunction, type FunctionOptions, invocationFacts } from './middleware.ts'
+import { createRecordingBroker } from './recording-broker.ts'
 
 /** What `resolve` needs: the broker (built once per execution environment). */
 export interface ResolveDependencies extends FunctionOptions {
@@ -56,12 +55,7 @@ export function createResolveHandler(deps: ResolveDependencies) {
 
 const env = process.env
 const logger = createHostLogger(env)
-const broker = lazy(() => {
-  // The digest key lets a later refresh see whether a value changed (functions/digest-key.ts).
-  const digestKey = digestKeyFromEnvironment(env)
-  const parts = { bus: createEventBus(env), state: createStateStore(env), logger }
-  return createBroker(env, digestKey ? { ...parts, digestKey } : parts).broker
-})
+const broker = lazy(() => createRecordingBroker(env, logger).broker)
 prewarm(env, logger, broker)
 
 /** The Lambda entry point (`functions/resolve.handler`). */

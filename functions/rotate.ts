@@ -13,11 +13,10 @@ import { DURATION_PATTERN } from '../broker/catalog/schema.ts'
 import { InvalidConfigError } from '../broker/errors.ts'
 import { rotationTriggerOf } from '../broker/lifecycle/triggers.ts'
 import type { Broker } from '../broker/pipeline.ts'
-import { createBroker } from './aws-broker.ts'
-import { digestKeyFromEnvironment } from './digest-key.ts'
 import type { FunctionEnvironment } from './environment.ts'
-import { createEventBus, createHostLogger, createStateStore, lazy, prewarm } from './host.ts'
+import { createHostLogger, lazy, prewarm } from './host.ts'
 import { eventFunction, type FunctionOptions, invocationFacts } from './middleware.ts'
+import { createRecordingBroker } from './recording-broker.ts'
 
 /** What `rotate` needs: the broker (built once per execution environment) and the schedule's rate. */
 export interface RotateDependencies extends FunctionOptions {
@@ -62,11 +61,7 @@ export function createRotateHandler(deps: RotateDependencies) {
 
 const env = process.env
 const logger = createHostLogger(env)
-const broker = lazy(() => {
-  const digestKey = digestKeyFromEnvironment(env)
-  const parts = { bus: createEventBus(env), state: createStateStore(env), logger }
-  return createBroker(env, digestKey ? { ...parts, digestKey } : parts).broker
-})
+const broker = lazy(() => createRecordingBroker(env, logger).broker)
 const periodMs = lazy(() => refreshPeriodMs(env))
 prewarm(env, logger, broker)
 prewarm(env, logger, periodMs)

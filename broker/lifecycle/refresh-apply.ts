@@ -5,7 +5,7 @@
 import { type AnyCloudEvent, buildEvent, EventTypes, type Reason } from '../../events/index.ts'
 import type { InjectConfig } from '../catalog/schema.ts'
 import { toBrokerError } from '../errors.ts'
-import { deriveEventId, reason } from '../outcome.ts'
+import { deriveEventId, injectedEventData, reason } from '../outcome.ts'
 import type { AuditEntry, BindingRecord, BindingSink, RequestKey } from '../ports.ts'
 import { statusEntry } from './audit.ts'
 import type { RefreshDependencies, RefreshedBinding } from './refresh.ts'
@@ -154,17 +154,7 @@ export async function reinject(
       EventTypes.injected,
       `/${group.map((v) => `${v.record.name}@${v.version}`).join(',')}`,
     ),
-    {
-      ...target,
-      request: { source: trigger.source, id: trigger.id },
-      sink: receipt.sink,
-      location: receipt.location,
-      ...(receipt.version === undefined ? {} : { version: receipt.version }),
-      bindings: receipt.bindings.map((b) => ({
-        name: b.name,
-        ...(b.path === undefined ? {} : { path: b.path }),
-      })),
-    },
+    injectedEventData(target, { source: trigger.source, id: trigger.id }, receipt),
   )
   const events: AnyCloudEvent[] = [...rotated, injected]
   await deps.bus.publish(events)
