@@ -2,7 +2,7 @@
  * Outcome events: what a request's capabilities came to, as `resolved`, `failed` or
  * `denied` (names, versions and reasons — never values), and reading them back.
  */
-import { createHash } from 'node:crypto'
+
 import {
   type AnyCloudEvent,
   buildEvent,
@@ -12,6 +12,7 @@ import {
   type Reason,
   type ResolvedCapability,
 } from '../events/index.ts'
+import { nodeCrypto } from './builtins.ts'
 import type { BindingTarget, InjectionReceipt, RequestKey } from './ports.ts'
 
 /** The result of handling one requested event. */
@@ -38,7 +39,10 @@ export function reason(code: string, message: string): Reason {
 
 /** A deterministic event id: reprocessing a request after a crash emits the same ids. */
 export function deriveEventId(request: RequestKey, type: string): string {
-  const hex = createHash('sha256').update(`${request.source}\n${request.id}\n${type}`).digest('hex')
+  const hex = nodeCrypto()
+    .createHash('sha256')
+    .update(`${request.source}\n${request.id}\n${type}`)
+    .digest('hex')
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`
 }
 

@@ -5,7 +5,7 @@
  * table. Read once per execution environment, on first use. Unset: no digests, and a
  * refresh compares versions only.
  */
-import { createSecretKey } from 'node:crypto'
+import { nodeCrypto } from '../broker/builtins.ts'
 import { BrokerError, InvalidConfigError } from '../broker/errors.ts'
 import { cachedDigestKey, type DigestKeySource } from '../broker/lifecycle/digest.ts'
 import { type FunctionEnvironment, readAwsClientSettings } from './environment.ts'
@@ -41,7 +41,7 @@ export function digestKeyFromEnvironment(env: FunctionEnvironment): DigestKeySou
         throw new InvalidConfigError(
           `${DIGEST_KEY_VARIABLE}: secret ${secretId} holds fewer than ${MIN_DIGEST_KEY_LENGTH} bytes`,
         )
-      return createSecretKey(bytes)
+      return nodeCrypto().createSecretKey(bytes)
     } finally {
       store.close()
     }

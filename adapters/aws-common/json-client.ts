@@ -16,7 +16,7 @@
  * chain (profiles, SSO, container and instance roles), loaded only in that case.
  */
 import type * as Http from 'node:http'
-import { setTimeout as sleepFor } from 'node:timers/promises'
+import { sleep } from '../../broker/builtins.ts'
 import { InvalidConfigError } from '../../broker/errors.ts'
 import { fullJitterDelay } from './backoff.ts'
 import { classifyAwsFailure, isTransientFailure } from './failure.ts'
@@ -191,9 +191,7 @@ export class AwsJsonClient implements AwsJsonCaller {
         const backoff = fullJitterDelay(attempt - 1, Math.random, 100, MAX_RETRY_DELAY_MS)
         // A Retry-After is honoured up to the cap: a header must not park a call for long.
         const hinted = Math.min(failure.retryAfterMs ?? 0, MAX_RETRY_DELAY_MS)
-        await sleepFor(Math.max(backoff, hinted), undefined, {
-          signal: options.abortSignal,
-        })
+        await sleep(Math.max(backoff, hinted), options.abortSignal)
       }
     }
   }

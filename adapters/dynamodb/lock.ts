@@ -4,8 +4,8 @@
  * a delete that only its owner may make. Used where a store has no compare-and-write
  * of its own: Secrets Manager, for the bundle secret's read-merge-write.
  */
-import { randomUUID } from 'node:crypto'
 import type { DeleteItemCommandOutput, PutItemCommandOutput } from '@aws-sdk/client-dynamodb'
+import { nodeCrypto } from '../../broker/builtins.ts'
 import { UnavailableError } from '../../broker/errors.ts'
 import type { Mutex } from '../../broker/ports.ts'
 import type { AwsJsonCaller } from '../aws-common/json-client.ts'
@@ -29,10 +29,16 @@ const LOCK_SK = 'LOCK'
 /** A {@link Mutex} over the state table. */
 export class DynamoDbMutex implements Mutex {
   readonly #options: DynamoDbMutexOptions
-  readonly #owner = randomUUID()
+  /** Who holds a lock this process took; drawn when it first takes one. */
+  #ownerId: string | undefined
 
   constructor(options: DynamoDbMutexOptions) {
     this.#options = options
+  }
+
+  #owner(): string {
+    this.#ownerId ??= nodeCrypto().randomUUID()
+    return this.#ownerId
   }
 
   async run<T>(name: string, work: () => Promise<T>): Promise<T> {
@@ -47,7 +53,7 @@ export class DynamoDbMutex implements Mutex {
           Key: key,
           ConditionExpression: '#owner = :me',
           ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':me': { S: this.#owner } },
+          ExpressionAttributeValues: { ':me': { S: this.#owner() } },
         })
         // Not ours any more (the lease ran out and someone took it) or already gone: fine.
         .catch(() => {})
@@ -67,7 +73,7 @@ export class DynamoDbMutex implements Mutex {
           TableName: table,
           Item: {
             ...key,
-            owner: { S: this.#owner },
+            owner: { S: this.#owner() },
             leaseUntil: { N: String(at + leaseMs) },
             expiresAt: { N: String(epochSeconds(at + leaseMs) + 3600) },
           },

@@ -3,8 +3,8 @@
  * still drop entries (`FailedEntryCount`); those entries, and only those, are sent
  * again with full-jitter backoff, a bounded number of times.
  */
-import { setTimeout as sleepFor } from 'node:timers/promises'
 import type { PutEventsCommandOutput } from '@aws-sdk/client-eventbridge'
+import { sleep } from '../../broker/builtins.ts'
 import { UnavailableError } from '../../broker/errors.ts'
 import type { CallOptions, EventBus } from '../../broker/ports.ts'
 import type { AnyCloudEvent } from '../../events/index.ts'
@@ -65,7 +65,7 @@ export class EventBridgeBus implements EventBus {
     this.#baseMs = requireInteger(options.backoffBaseMs ?? 100, 'backoffBaseMs', ADAPTER, 1, 60_000)
     this.#capMs = requireInteger(options.backoffCapMs ?? 2000, 'backoffCapMs', ADAPTER, 1, 300_000)
     this.#client = deps.client ?? new AwsJsonClient(EVENTBRIDGE, client)
-    this.#sleep = deps.sleep ?? ((ms, signal) => sleepFor(ms, undefined, { signal }))
+    this.#sleep = deps.sleep ?? sleep
     this.#random = deps.random ?? Math.random
   }
 

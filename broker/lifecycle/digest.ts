@@ -4,7 +4,8 @@
  * plain hash: whoever reads the state (a DynamoDB export, a copied `state.db`) cannot
  * test guesses of a short password against it without the host's key.
  */
-import { createHmac, type KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
+import { nodeCrypto } from '../builtins.ts'
 import type { Binding, BindingTarget } from '../ports.ts'
 
 /** The HMAC key: 32 random bytes the host keeps apart from the state. */
@@ -37,7 +38,7 @@ export function bindingDigest(target: BindingTarget, binding: Binding, key: Dige
     binding.provider,
     entries,
   ])
-  return `hmac-sha256:${createHmac('sha256', key).update(canonical).digest('hex')}`
+  return `hmac-sha256:${nodeCrypto().createHmac('sha256', key).update(canonical).digest('hex')}`
 }
 
 /**
