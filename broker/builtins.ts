@@ -3,8 +3,8 @@
  *
  * A top-level `import … from 'node:crypto'` makes Node load crypto, and the streams it
  * builds on, while the bundle is being imported: about 2.6 ms of a cold start on the
- * benchmark machine, and `node:timers/promises` about 0.8 ms more (BENCHMARKS.md, "Where
- * resolve's cold start goes"). Code on the functions' init path reaches them through
+ * benchmark machine, and `node:timers/promises` about 0.8 ms more (BENCHMARKS.md, the
+ * notes on the 1.5× cold-start target). Code on the functions' init path reaches them through
  * these instead. `process.getBuiltinModule` loads a built-in once and hands back the
  * same module after, so a call costs a lookup.
  */

@@ -2,7 +2,6 @@
  * Outcome events: what a request's capabilities came to, as `resolved`, `failed` or
  * `denied` (names, versions and reasons — never values), and reading them back.
  */
-
 import {
   type AnyCloudEvent,
   buildEvent,

@@ -5,7 +5,7 @@
  * of its own: Secrets Manager, for the bundle secret's read-merge-write.
  */
 import type { DeleteItemCommandOutput, PutItemCommandOutput } from '@aws-sdk/client-dynamodb'
-import { nodeCrypto } from '../../broker/builtins.ts'
+import { nodeCrypto, sleep as pause } from '../../broker/builtins.ts'
 import { UnavailableError } from '../../broker/errors.ts'
 import type { Mutex } from '../../broker/ports.ts'
 import type { AwsJsonCaller } from '../aws-common/json-client.ts'
@@ -63,7 +63,7 @@ export class DynamoDbMutex implements Mutex {
   async #take(name: string, key: Record<string, { S: string }>): Promise<void> {
     const { client, table } = this.#options
     const now = this.#options.now ?? Date.now
-    const sleep = this.#options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)))
+    const sleep = this.#options.sleep ?? pause
     const leaseMs = this.#options.leaseMs ?? 30_000
     const attempts = this.#options.attempts ?? 60
     for (let attempt = 0; attempt < attempts; attempt++) {
