@@ -1,11 +1,14 @@
 /**
  * Policy: deny by default. A rule allows a capability when the app, the environment,
  * the type and the resolved key each match one of the rule's globs. Globs are
- * picomatch globs: `*` does not cross `/` in keys, so `apps/checkout/*` cannot reach
- * `apps/checkout/../billing` (templates refuse `..` anyway) nor `apps/checkout/a/b`.
+ * picomatch globs (`dot`, `nonegate`, never Windows paths), compiled by the
+ * {@link GlobCompiler} given: picomatch itself on the YAML path, the regexes stored at
+ * packaging in the Lambda functions (globs.ts). `*` does not cross `/` in keys, so
+ * `apps/checkout/*` cannot reach `apps/checkout/../billing` (templates refuse `..`
+ * anyway) nor `apps/checkout/a/b`.
  */
-import picomatch from 'picomatch'
 import type { PolicyConfig } from './catalog/schema.ts'
+import { type GlobCompiler, globMatcher, type Matcher } from './globs.ts'
 
 /** What is asked: who, where, what and which key. */
 export interface PolicySubject {
@@ -21,8 +24,6 @@ export type PolicyDecision =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly message: string }
 
-type Matcher = (value: string) => boolean
-
 interface CompiledRule {
   readonly apps: Matcher
   readonly environments: Matcher
@@ -30,19 +31,17 @@ interface CompiledRule {
   readonly keys: Matcher
 }
 
-const compile = (globs: readonly string[]): Matcher =>
-  picomatch([...globs], { dot: true, nonegate: true })
-
-/** A compiled policy set; build once per catalog. */
+/** A compiled policy set; build once per catalog, with the catalog's {@link GlobCompiler}. */
 export class Policy {
   readonly #rules: readonly CompiledRule[]
 
-  constructor(rules: readonly PolicyConfig[]) {
+  constructor(rules: readonly PolicyConfig[], compile: GlobCompiler) {
+    const matcher = (globs: readonly string[]) => globMatcher(globs, { dot: true }, compile)
     this.#rules = rules.map((r) => ({
-      apps: compile(r.apps),
-      environments: compile(r.environments),
-      types: compile(r.types),
-      keys: compile(r.keys),
+      apps: matcher(r.apps),
+      environments: matcher(r.environments),
+      types: matcher(r.types),
+      keys: matcher(r.keys),
     }))
   }
 

@@ -8,7 +8,7 @@ import { readCatalogText } from '../adapters/catalog-text.ts'
 import type { StoreRegistry } from '../adapters/registry.ts'
 import { StoreBundleSink } from '../adapters/store-bundle/sink.ts'
 import { StoreSet } from '../adapters/store-set.ts'
-import { type Catalog, parseCatalogJson } from '../broker/catalog/catalog.ts'
+import { type Catalog, parsePackagedCatalog } from '../broker/catalog/catalog.ts'
 import type { InjectConfig } from '../broker/catalog/schema.ts'
 import { InvalidConfigError } from '../broker/errors.ts'
 import type { DigestKeySource } from '../broker/lifecycle/digest.ts'
@@ -120,18 +120,18 @@ async function createSink(
 }
 
 /**
- * Reads the packaged catalog: the JSON that packaging writes from capbroker.yaml
- * (infra/catalog-access.ts), validated again. A missing file or a YAML one says how to
- * get the right one.
+ * Reads the packaged catalog: the JSON that packaging writes from capbroker.yaml, its
+ * globs already compiled (infra/catalog-access.ts), validated again. A missing file, a
+ * YAML one or a plain JSON catalog says how to get the right one.
  */
 export function readPackagedCatalog(path: string): Catalog {
   const text = readCatalogText(path, {
     missingHint:
       'package the functions with `npm run package`, which writes it from capbroker.yaml, or set CAPBROKER_CATALOG',
   })
-  return parseCatalogJson(
+  return parsePackagedCatalog(
     text,
     path,
-    `the functions read the JSON catalog that \`npm run package\` writes from capbroker.yaml (${PACKAGED_CATALOG_JSON}); point CAPBROKER_CATALOG at it`,
+    `the functions read the packaged catalog that \`npm run package\` writes from capbroker.yaml (${PACKAGED_CATALOG_JSON}); point CAPBROKER_CATALOG at it`,
   )
 }

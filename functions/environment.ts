@@ -56,8 +56,8 @@ export function stateTableName(env: FunctionEnvironment): string {
 
 /**
  * Where packaging writes the catalog the functions read: the validated capbroker.yaml as
- * JSON (infra/catalog-access.ts), relative to the service directory and, inside each
- * artifact, to `LAMBDA_TASK_ROOT`.
+ * JSON, its globs compiled (infra/catalog-access.ts), relative to the service directory
+ * and, inside each artifact, to `LAMBDA_TASK_ROOT`.
  */
 export const PACKAGED_CATALOG_JSON = '.capbroker-package/catalog.json'
 

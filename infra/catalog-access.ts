@@ -14,7 +14,15 @@
 import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
-import { type Catalog, parseCatalog, parseCatalogJson } from '../broker/catalog/load.ts'
+import {
+  type Catalog,
+  catalogFromDocument,
+  type PackagedCatalogFile,
+  parseCatalog,
+  parsePackagedCatalog,
+  picomatchGlobs,
+} from '../broker/catalog/load.ts'
+import { recordGlobs } from '../broker/globs.ts'
 import { parseTemplate } from '../broker/template.ts'
 import { triggerSecretReferences } from '../broker/triggers/trigger-secrets.ts'
 import { PACKAGED_CATALOG_JSON } from '../functions/environment.ts'
@@ -23,10 +31,11 @@ import { PACKAGED_CATALOG_JSON } from '../functions/environment.ts'
 export const DEFAULT_PACKAGED_CATALOG = 'examples/aws/capbroker.yaml'
 
 /**
- * What the functions read ({@link PACKAGED_CATALOG_JSON}): the validated catalog as JSON,
- * written at package time. JSON rather than the YAML itself: a function then loads no
- * YAML parser at cold start (BENCHMARKS.md), and a catalog that does not validate never
- * reaches a deployment.
+ * What the functions read ({@link PACKAGED_CATALOG_JSON}): the validated catalog as JSON
+ * with its globs compiled to regexes ({@link PackagedCatalogFile}), written at package
+ * time. JSON rather than the YAML itself, and regexes rather than globs: a function then
+ * loads neither a YAML parser nor picomatch at cold start (BENCHMARKS.md), and a catalog
+ * that does not validate never reaches a deployment.
  */
 export { PACKAGED_CATALOG_JSON }
 
@@ -277,7 +286,7 @@ export function packagedCatalogPath(
 export interface PackagedCatalog {
   /** The catalog's path relative to the service directory (the YAML people edit). */
   readonly path: string
-  /** Where its JSON form was written, relative to the service directory and inside each artifact. */
+  /** Where its packaged form was written, relative to the service directory and inside each artifact. */
   readonly runtimePath: string
   /** The Secrets Manager statements of the resolve and notify roles. */
   readonly secretStatements: IamStatement[]
@@ -288,7 +297,7 @@ export interface PackagedCatalog {
 }
 
 /**
- * Reads and validates the packaged catalog, writes its JSON form for the functions
+ * Reads and validates the packaged catalog, writes its packaged form for the functions
  * ({@link PACKAGED_CATALOG_JSON}, replaced in one step), and turns it into IAM statements.
  */
 export async function describePackagedCatalog(
@@ -305,7 +314,7 @@ export async function describePackagedCatalog(
   const json = packagedCatalogJson(catalog)
   // What the functions will do with it, done now: a catalog the YAML reader accepts but
   // the functions would refuse (its JSON over the size limit) fails packaging instead.
-  parseCatalogJson(json, PACKAGED_CATALOG_JSON, `written from ${path}`)
+  parsePackagedCatalog(json, PACKAGED_CATALOG_JSON, `written from ${path}`)
   await writeAtomically(resolve(serviceDir, PACKAGED_CATALOG_JSON), json)
   const access = secretAccessOf(catalog)
   const triggers = triggerSecretAccessOf(catalog)
@@ -318,9 +327,16 @@ export async function describePackagedCatalog(
   }
 }
 
-/** The JSON form of a validated catalog, as the functions read it. */
+/**
+ * The packaged form of a validated catalog, as the functions read it: its document and
+ * the regexes of exactly the globs building it asks for — found by building it once
+ * more with picomatch, recording each glob, so no list of where globs live is kept.
+ */
 export function packagedCatalogJson(catalog: Catalog): string {
-  return JSON.stringify(catalog.document)
+  const recording = recordGlobs(picomatchGlobs)
+  catalogFromDocument(catalog.document, catalog.file, recording.compile)
+  const packaged: PackagedCatalogFile = { catalog: catalog.document, globs: recording.recorded() }
+  return JSON.stringify(packaged)
 }
 
 /** Writes `text` to `file` through a temporary file and a rename: never half a catalog. */

@@ -1,14 +1,15 @@
 /**
  * The catalog without its file format: a parsed document → schema check →
  * cross-reference checks → a {@link Catalog}. load.ts reads `capbroker.yaml` into a
- * document (with line numbers for every problem); the Lambda functions read the JSON
- * that packaging writes from it (infra/catalog-access.ts), and so never load a YAML
- * parser. Every problem names the file, the path in the document and what was
- * expected; all problems are reported at once.
+ * document (with line numbers for every problem) and compiles its globs with picomatch;
+ * the Lambda functions read the JSON that packaging writes from it, with the globs
+ * already compiled (infra/catalog-access.ts, {@link parsePackagedCatalog}), and so
+ * never load a YAML parser nor picomatch. Every problem names the file, the path in the
+ * document and what was expected; all problems are reported at once.
  */
-import picomatch from 'picomatch'
 import { validate } from '../../events/index.ts'
 import { CatalogError, type Problem } from '../errors.ts'
+import { type GlobCompiler, globMatcher, type PackagedGlob, packagedGlobs } from '../globs.ts'
 import { Policy } from '../policy.ts'
 import { parseTemplate, TemplateSyntaxError } from '../template.ts'
 import { checkTriggerSections, STORE_REFERENCE_PROPERTIES } from '../triggers/catalog-check.ts'
@@ -62,13 +63,15 @@ const isGlob = (s: string) => /[*?[\]{}!()]/.test(s)
 export type Locate = (pointer: string | undefined) => { line?: number; column?: number }
 
 /**
- * Validates a parsed catalog document and builds the {@link Catalog}. `file` is used in
- * messages only; `locate` adds line and column to each problem when the source has them.
- * Throws {@link CatalogError} listing every problem.
+ * Validates a parsed catalog document and builds the {@link Catalog}, its globs
+ * compiled by `compile`. `file` is used in messages only; `locate` adds line and column
+ * to each problem when the source has them. Throws {@link CatalogError} listing every
+ * problem.
  */
 export function catalogFromDocument(
   data: unknown,
   file: string,
+  compile: GlobCompiler,
   locate: Locate = () => ({}),
 ): Catalog {
   if (data === null || data === undefined)
@@ -92,19 +95,62 @@ export function catalogFromDocument(
     ...locate(p.pointer),
   }))
   if (problems.length > 0) throw new CatalogError(file, problems)
-  return buildCatalog(file, document)
+  return buildCatalog(file, document, compile)
 }
 
 /**
- * Reads a catalog serialised as JSON — what packaging writes for the Lambda functions
- * from the validated `capbroker.yaml` — and validates it again. `hint` says where such
- * a file comes from, for a file that is not JSON (a YAML catalog given by mistake).
+ * Reads a catalog document serialised as JSON and validates it, its globs compiled by
+ * `compile`. `hint` says where such a file comes from, for a file that is not JSON (a
+ * YAML catalog given by mistake).
  */
-export function parseCatalogJson(text: string, file: string, hint: string): Catalog {
+export function parseCatalogJson(
+  text: string,
+  file: string,
+  hint: string,
+  compile: GlobCompiler,
+): Catalog {
+  return catalogFromDocument(parseJson(text, file, hint), file, compile)
+}
+
+/**
+ * What packaging writes for the Lambda functions (infra/catalog-access.ts): the
+ * validated catalog document and every glob it holds, compiled.
+ */
+export interface PackagedCatalogFile {
+  readonly catalog: CatalogDocument
+  readonly globs: readonly PackagedGlob[]
+}
+
+/**
+ * Reads a packaged catalog ({@link PackagedCatalogFile}) and validates the document
+ * again; its globs come from the file, so picomatch is not loaded. `hint` says where
+ * such a file comes from, for anything else: a YAML catalog or a plain JSON one.
+ */
+export function parsePackagedCatalog(text: string, file: string, hint: string): Catalog {
+  const data = parseJson(text, file, hint)
+  if (!isPackagedCatalog(data)) {
+    // A catalog's own JSON is the likely mistake: a file written by an older capbroker.
+    const what =
+      isObject(data) && 'version' in data
+        ? 'is a catalog document, not a packaged catalog { catalog, globs }'
+        : 'is not a packaged catalog (expected { catalog, globs })'
+    throw new CatalogError(file, [{ path: '', message: `${what}; ${hint}` }])
+  }
+  return catalogFromDocument(data.catalog, file, packagedGlobs(data.globs, file))
+}
+
+const isObject = (data: unknown): data is Record<string, unknown> =>
+  typeof data === 'object' && data !== null && !Array.isArray(data)
+
+/** The envelope only: the document and the table are checked by their readers. */
+const isPackagedCatalog = (data: unknown): data is { catalog: unknown; globs: unknown[] } =>
+  isObject(data) && 'catalog' in data && Array.isArray(data.globs)
+
+/** The JSON value of `text`, or a {@link CatalogError} that says where it is not JSON. */
+function parseJson(text: string, file: string, hint: string): unknown {
   checkCatalogSize(text, file)
-  let data: unknown
   try {
-    data = JSON.parse(text)
+    return JSON.parse(text)
   } catch (error) {
     // Where, not what: V8's message quotes the text, which is not ours to repeat.
     const where = /at position \d+(?: \(line \d+ column \d+\))?/.exec((error as Error).message)
@@ -114,7 +160,6 @@ export function parseCatalogJson(text: string, file: string, hint: string): Cata
       { cause: error },
     )
   }
-  return catalogFromDocument(data, file)
 }
 
 /** Refuses a catalog over {@link MAX_CATALOG_BYTES}. */
@@ -244,12 +289,14 @@ function crossCheck(doc: CatalogDocument): PointedProblem[] {
   return problems
 }
 
-function buildCatalog(file: string, document: CatalogDocument): Catalog {
+function buildCatalog(file: string, document: CatalogDocument, compile: GlobCompiler): Catalog {
   const cacheTtlMs =
     document.cache?.ttl === undefined ? DEFAULT_CACHE_TTL_MS : parseDuration(document.cache.ttl)
   const classes = document.classes.map((cls) => ({
     cls,
-    environments: cls.environments ? picomatch(cls.environments, { nonegate: true }) : () => true,
+    environments: cls.environments
+      ? globMatcher(cls.environments, { dot: false }, compile)
+      : () => true,
     ttlMs: cls.cacheTtl === undefined ? cacheTtlMs : parseDuration(cls.cacheTtl),
   }))
   const ttl = new Map(classes.map((c) => [c.cls, c.ttlMs]))
@@ -259,7 +306,7 @@ function buildCatalog(file: string, document: CatalogDocument): Catalog {
     stores: new Map(Object.entries(document.stores)),
     environments: new Map(Object.entries(document.environments)),
     classes: document.classes,
-    policy: new Policy(document.policies ?? []),
+    policy: new Policy(document.policies ?? [], compile),
     cacheTtlMs,
     findClass(type, capabilityClass, environment) {
       // A class without `class` serves every flavour of its type; one with `class` only its own.

@@ -1,15 +1,18 @@
 /**
  * Loads `capbroker.yaml`: YAML → the checks of catalog.ts → a {@link Catalog}, every
- * problem with its line and column. Everything but the YAML is in catalog.ts, which
- * this module re-exports; code that never reads YAML (the Lambda functions) imports
- * that one, so its bundle carries no YAML parser.
+ * problem with its line and column, its globs compiled by picomatch. Everything but the
+ * YAML is in catalog.ts, which this module re-exports; code that never reads YAML (the
+ * Lambda functions) imports that one, so its bundle carries no YAML parser and no
+ * picomatch.
  */
 import { type Document, LineCounter, type Node, parseDocument } from 'yaml'
 import { pointerSegments } from '../../events/index.ts'
 import { CatalogError } from '../errors.ts'
 import { type Catalog, catalogFromDocument, checkCatalogSize } from './catalog.ts'
+import { picomatchGlobs } from './picomatch-globs.ts'
 
 export * from './catalog.ts'
+export * from './picomatch-globs.ts'
 
 /** Aliases a catalog may use before it is treated as an alias bomb. */
 const MAX_ALIASES = 100
@@ -65,5 +68,5 @@ export function parseCatalog(text: string, file: string): Catalog {
       { cause: error },
     )
   }
-  return catalogFromDocument(data, file, (pointer) => locate(doc, counter, pointer))
+  return catalogFromDocument(data, file, picomatchGlobs, (pointer) => locate(doc, counter, pointer))
 }

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { CatalogError, parseCatalog, parseCatalogJson } from '../../../broker/index.ts'
+import {
+  CatalogError,
+  parseCatalog,
+  parseCatalogJson,
+  parsePackagedCatalog,
+  picomatchGlobs,
+} from '../../../broker/index.ts'
+import { packagedCatalogJson } from '../../../infra/catalog-access.ts'
 
 const design = readFileSync(new URL('../../support/design-catalog.yaml', import.meta.url), 'utf8')
 
@@ -147,12 +154,17 @@ describe('parseCatalog', () => {
   })
 })
 
-describe('parseCatalogJson (what the Lambda functions read)', () => {
+describe('parseCatalogJson', () => {
   const hint = 'package it with npm run package'
 
   it('builds the same catalog from the JSON form as from the YAML', () => {
     const fromYaml = parseCatalog(design, 'capbroker.yaml')
-    const fromJson = parseCatalogJson(JSON.stringify(fromYaml.document), 'catalog.json', hint)
+    const fromJson = parseCatalogJson(
+      JSON.stringify(fromYaml.document),
+      'catalog.json',
+      hint,
+      picomatchGlobs,
+    )
     expect(fromJson.document).toEqual(fromYaml.document)
     expect(fromJson.findClass('postgres', undefined, 'prod')).toEqual(
       fromYaml.findClass('postgres', undefined, 'prod'),
@@ -169,7 +181,7 @@ describe('parseCatalogJson (what the Lambda functions read)', () => {
     ;(document.classes[0] as { store: string }).store = 'nowhere'
     let message = ''
     try {
-      parseCatalogJson(JSON.stringify(document), 'catalog.json', hint)
+      parseCatalogJson(JSON.stringify(document), 'catalog.json', hint, picomatchGlobs)
     } catch (error) {
       expect(error).toBeInstanceOf(CatalogError)
       message = (error as Error).message
@@ -179,16 +191,68 @@ describe('parseCatalogJson (what the Lambda functions read)', () => {
   })
 
   it('refuses YAML (or anything not JSON) with the hint, and an empty or oversized file', () => {
-    expect(() => parseCatalogJson(design, 'capbroker.yaml', hint)).toThrow(
+    expect(() => parseCatalogJson(design, 'capbroker.yaml', hint, picomatchGlobs)).toThrow(
       /capbroker\.yaml[\s\S]*is not JSON[\s\S]*package it with npm run package/,
     )
-    expect(() => parseCatalogJson(design, 'capbroker.yaml', hint)).not.toThrow(/version/)
-    expect(() => parseCatalogJson('{"version": 1,', 'catalog.json', hint)).toThrow(
+    expect(() => parseCatalogJson(design, 'capbroker.yaml', hint, picomatchGlobs)).not.toThrow(
+      /version/,
+    )
+    expect(() => parseCatalogJson('{"version": 1,', 'catalog.json', hint, picomatchGlobs)).toThrow(
       /is not JSON \(at position 14/,
     )
-    expect(() => parseCatalogJson('null', 'catalog.json', hint)).toThrow(/is empty/)
-    expect(() => parseCatalogJson(' '.repeat(1024 * 1024 + 1), 'catalog.json', hint)).toThrow(
-      /larger than/,
+    expect(() => parseCatalogJson('null', 'catalog.json', hint, picomatchGlobs)).toThrow(/is empty/)
+    expect(() =>
+      parseCatalogJson(' '.repeat(1024 * 1024 + 1), 'catalog.json', hint, picomatchGlobs),
+    ).toThrow(/larger than/)
+  })
+})
+
+describe('parsePackagedCatalog (what the Lambda functions read)', () => {
+  const hint = 'the functions read what npm run package writes'
+  const packaged = packagedCatalogJson(parseCatalog(design, 'capbroker.yaml'))
+
+  it('reads what packaging writes', () => {
+    const catalog = parsePackagedCatalog(packaged, 'catalog.json', hint)
+    expect(catalog.document).toEqual(parseCatalog(design, 'capbroker.yaml').document)
+    expect(
+      catalog.policy.decide({ app: 'checkout', environment: 'prod', type: 'postgres' }).allowed,
+    ).toBe(true)
+  })
+
+  it.each([
+    [
+      'a plain JSON catalog',
+      JSON.stringify(JSON.parse(packaged).catalog),
+      /is a catalog document, not a packaged catalog/,
+    ],
+    ['YAML', design, /is not JSON/],
+    ['a truncated file', packaged.slice(0, packaged.length / 2), /is not JSON \(at position/],
+    [
+      'an envelope without its globs',
+      JSON.stringify({ catalog: JSON.parse(packaged).catalog }),
+      /is not a packaged catalog \(expected \{ catalog, globs \}\)/,
+    ],
+    ['an array', '[]', /is not a packaged catalog/],
+  ])('refuses %s, naming the file and where the right one comes from', (_, text, problem) => {
+    const given = () => parsePackagedCatalog(text, '/var/task/catalog.json', hint)
+    expect(given).toThrow(CatalogError)
+    expect(given).toThrow(problem)
+    expect(given).toThrow(/invalid catalog \/var\/task\/catalog\.json[\s\S]*npm run package writes/)
+  })
+
+  it('refuses an envelope whose catalog does not validate, as the YAML would be', () => {
+    const envelope = JSON.parse(packaged)
+    envelope.catalog.classes[0].store = 'nowhere'
+    expect(() => parsePackagedCatalog(JSON.stringify(envelope), 'catalog.json', hint)).toThrow(
+      /catalog\.json: classes\[0\]\.store: unknown store "nowhere"/,
+    )
+  })
+
+  it('names a glob the packaged table lacks, and how to get it', () => {
+    const envelope = JSON.parse(packaged)
+    envelope.globs = envelope.globs.filter((g: { glob: string }) => g.glob !== 'rds/checkout-*')
+    expect(() => parsePackagedCatalog(JSON.stringify(envelope), 'catalog.json', hint)).toThrow(
+      /catalog\.json: globs: the glob "rds\/checkout-\*" \(dot: true\) was not compiled when the catalog was packaged; run `npm run package`/,
     )
   })
 })

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
+import { picomatchGlobs } from '../../../broker/catalog/picomatch-globs.ts'
+import { type GlobCompiler, packagedGlobs, recordGlobs } from '../../../broker/globs.ts'
 import { Policy } from '../../../broker/policy.ts'
 
-const policy = new Policy([
+const RULES = [
   {
     apps: ['checkout'],
     environments: ['*'],
@@ -9,9 +11,21 @@ const policy = new Policy([
     keys: ['apps/checkout/*', 'rds/checkout-*', 'postgres/checkout'],
   },
   { apps: ['billing-*'], environments: ['dev'], types: ['*'], keys: ['**'] },
-])
+]
 
-describe('Policy', () => {
+/** The Lambda functions' compiler: the globs of RULES as packaging stores them. */
+function packaged(): GlobCompiler {
+  const recording = recordGlobs(picomatchGlobs)
+  new Policy(RULES, recording.compile)
+  return packagedGlobs(JSON.parse(JSON.stringify(recording.recorded())), 'catalog.json')
+}
+
+describe.each([
+  ['picomatch', picomatchGlobs],
+  ['packaged regexes', packaged()],
+])('Policy (globs compiled by %s)', (_, compile) => {
+  const policy = new Policy(RULES, compile)
+
   it.each([
     [{ app: 'checkout', environment: 'prod', type: 'postgres', key: 'rds/checkout-prod' }, true],
     [{ app: 'checkout', environment: 'dev', type: 'secret', key: 'apps/checkout/stripe' }, true],
@@ -27,7 +41,9 @@ describe('Policy', () => {
   })
 
   it('denies everything without rules', () => {
-    expect(new Policy([]).decide({ app: 'a', environment: 'b', type: 'c' }).allowed).toBe(false)
+    expect(new Policy([], compile).decide({ app: 'a', environment: 'b', type: 'c' }).allowed).toBe(
+      false,
+    )
   })
 
   it('says which part was refused', () => {

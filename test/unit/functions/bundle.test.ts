@@ -2,7 +2,7 @@
  * What esbuild puts into each function's bundle (as serverless-esbuild would build it):
  * no Google, Azure or embedded adapter in any of them, each function carries only the
  * AWS clients it calls, only github carries the GitHub client and only rotate the
- * rotation triggers. A stray import (the
+ * rotation triggers, only github and slack picomatch. A stray import (the
  * default store registry, the CLI) shows up here before it shows up as cold-start time.
  */
 import { fileURLToPath } from 'node:url'
@@ -133,6 +133,15 @@ describe('function bundles', () => {
     for (const name of FUNCTIONS) {
       expect(has(name, 'node_modules/yaml/'), name).toBe(name === 'github')
       expect(has(name, 'broker/catalog/load.ts'), name).toBe(false)
+    }
+  })
+
+  it('carries picomatch only where triggers match globs: github and slack', () => {
+    // The catalog's globs come compiled in the packaged catalog (broker/globs.ts).
+    for (const name of FUNCTIONS) {
+      const triggers = name === 'github' || name === 'slack'
+      expect(has(name, 'node_modules/picomatch/'), name).toBe(triggers)
+      expect(has(name, 'broker/catalog/picomatch-globs.ts'), name).toBe(false)
     }
   })
 })

@@ -2,11 +2,17 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseCatalog } from '../../../broker/catalog/load.ts'
+import {
+  type Catalog,
+  parseCatalog,
+  parsePackagedCatalog,
+  picomatchGlobs,
+} from '../../../broker/catalog/load.ts'
 import {
   DEFAULT_PACKAGED_CATALOG,
   describePackagedCatalog,
   githubSecretStatements,
+  packagedCatalogJson,
   packagedCatalogPath,
   READS_NO_SECRETS,
   resolveSecretStatements,
@@ -228,6 +234,81 @@ describe('packagedCatalogPath', () => {
   })
 })
 
+/** Globs in class environments and policies, picomatch's corners among them. */
+const GLOBBED = `
+version: 1
+stores:
+  local: { adapter: local }
+  aws: { adapter: aws-secrets-manager, region: eu-west-1 }
+environments:
+  dev: { inject: { to: service-binding, root: .capbroker/bindings } }
+  staging: { inject: { to: store, store: aws, name: "capbroker/{app}/{environment}" } }
+  prod-eu: { inject: { to: store, store: aws, name: "capbroker/{app}/{environment}" } }
+  prod-us: { inject: { to: store, store: aws, name: "capbroker/{app}/{environment}" } }
+classes:
+  - { type: postgres, environments: ["prod-*"], store: aws, key: "rds/{app}-{environment}" }
+  - { type: postgres, environments: ["{dev,staging}"], store: local, key: "postgres/{app}" }
+  - { type: secret, class: shared, environments: ["?ev", "[p-s]*"], store: aws, key: "shared/{params.key}" }
+  - { type: secret, environments: ["*"], store: local, key: "apps/{app}/{params.key}" }
+policies:
+  - apps: [checkout]
+    environments: ["*"]
+    types: [postgres, secret]
+    keys: ["apps/checkout/*", "rds/checkout-*", "postgres/checkout"]
+  - { apps: ["billing-*", "!x"], environments: ["prod-*", dev], types: ["*"], keys: ["**"] }
+  - { apps: ["?"], environments: ["[a-d]*", "{staging,prod-eu}"], types: [secret], keys: ["shared/.hidden*", "a/**/b"] }
+`
+
+describe('packagedCatalogJson', () => {
+  it('gives the functions the same decisions as the YAML gives the embedded runtime', () => {
+    const fromYaml = parseCatalog(GLOBBED, 'capbroker.yaml')
+    const packaged = parsePackagedCatalog(packagedCatalogJson(fromYaml), 'catalog.json', '')
+    // Which class, by position: the two catalogs hold equal but distinct documents.
+    const classOf = (catalog: Catalog, type: string, cls: string | undefined, env: string) => {
+      const found = catalog.findClass(type, cls, env)
+      return found === undefined ? -1 : catalog.classes.indexOf(found)
+    }
+    const environments = ['dev', 'staging', 'prod-eu', 'prod-us', 'prod-', 'qa', '.dev', '']
+    for (const environment of environments) {
+      for (const type of ['postgres', 'secret', 'redis'])
+        for (const cls of [undefined, 'shared'])
+          expect(
+            classOf(packaged, type, cls, environment),
+            `${type}/${cls} in ${environment}`,
+          ).toBe(classOf(fromYaml, type, cls, environment))
+      for (const app of ['checkout', 'billing-api', 'billing-', 'x', '!x', 'a', 'ab', ''])
+        for (const type of ['postgres', 'secret', 'queue'])
+          for (const key of [
+            undefined,
+            'apps/checkout/stripe',
+            'apps/checkout/a/b',
+            'rds/checkout-prod-eu',
+            'postgres/checkout',
+            'shared/.hidden-token',
+            'shared/hidden',
+            'a/b',
+            'a/x/.y/b',
+            'anything/at/all',
+          ]) {
+            const subject = { app, environment, type, ...(key === undefined ? {} : { key }) }
+            expect(packaged.policy.decide(subject), JSON.stringify(subject)).toEqual(
+              fromYaml.policy.decide(subject),
+            )
+          }
+    }
+  })
+
+  it('stores each glob once, and only the globs the catalog asks for', () => {
+    const { globs } = JSON.parse(packagedCatalogJson(parseCatalog(GLOBBED, 'capbroker.yaml')))
+    const keys = globs.map((g: { glob: string; dot: boolean }) => `${g.dot}:${g.glob}`)
+    expect(new Set(keys).size).toBe(keys.length)
+    expect(keys).toContain('false:prod-*')
+    expect(keys).toContain('true:prod-*')
+    expect(keys).toContain('true:shared/.hidden*')
+    expect(keys).not.toContain('false:shared/.hidden*')
+  })
+})
+
 describe('describePackagedCatalog', () => {
   let dir = ''
   beforeAll(async () => {
@@ -241,10 +322,19 @@ describe('describePackagedCatalog', () => {
     await writeFile(join(dir, 'capbroker.yaml'), MIXED)
     const described = await describePackagedCatalog(dir, { CAPBROKER_CATALOG: 'capbroker.yaml' })
     expect(described.path).toBe('capbroker.yaml')
-    // The functions' copy: the validated document as JSON, and no temporary file left.
+    // The functions' copy: the validated document and its globs compiled, as JSON, and
+    // no temporary file left.
     expect(described.runtimePath).toBe('.capbroker-package/catalog.json')
     const json = await readFile(join(dir, described.runtimePath), 'utf8')
-    expect(JSON.parse(json)).toEqual(parseCatalog(MIXED, 'capbroker.yaml').document)
+    const prod = picomatchGlobs('prod', { dot: false }).source
+    const dev = picomatchGlobs('dev', { dot: false }).source
+    expect(JSON.parse(json)).toEqual({
+      catalog: parseCatalog(MIXED, 'capbroker.yaml').document,
+      globs: [
+        { glob: 'prod', dot: false, regex: prod },
+        { glob: 'dev', dot: false, regex: dev },
+      ],
+    })
     expect(await readdir(join(dir, '.capbroker-package'))).toEqual(['catalog.json'])
     expect(described.secretStatements).toHaveLength(3)
     expect(described.githubSecretStatements).toEqual([READS_NO_SECRETS])
