@@ -1,4 +1,4 @@
-import { type DataOf, dataSchemas, type EventType, isEventType } from './types.ts'
+import { type DataOf, dataChecks, type EventType, isEventType } from './types.ts'
 import { readablePath, type ValidationProblem, validate } from './validate.ts'
 
 /**
@@ -234,7 +234,7 @@ function checkEvent(input: Record<string, unknown>): ValidationProblem[] {
   if (type !== undefined && !isEventType(type)) {
     problems.push({
       path: 'type',
-      message: `unknown event type (expected one of ${Object.keys(dataSchemas).join(', ')})`,
+      message: `unknown event type (expected one of ${Object.keys(dataChecks).join(', ')})`,
     })
   } else if (type !== undefined) {
     if (input.data === undefined) problems.push({ path: 'data', message: 'is required' })
@@ -243,7 +243,7 @@ function checkEvent(input: Record<string, unknown>): ValidationProblem[] {
       problems.push(...shape)
       // Past the depth limit the schema check would only add noise about the same subtree.
       if (!shape.some((p) => p.message.startsWith('nests deeper')))
-        problems.push(...validate(dataSchemas[type], input.data, 'data'))
+        problems.push(...validate(dataChecks[type], input.data, 'data'))
     }
     const subject = input.subject
     const expected = subjectOf(input.data)

@@ -1,17 +1,13 @@
 /**
  * The data schemas of the seven event types: one TypeBox source yields the JSON Schema
- * (written to events/schemas/ by `npm run schemas`) and the TypeScript type.
+ * (written to events/schemas/ by `npm run schemas`), the checks generated ahead of time
+ * (events/generated/checks.ts, same command) and the TypeScript types. Run-time code
+ * imports this module for its types only: the checks need no TypeBox type builders, so
+ * they never run at a cold start (BENCHMARKS.md).
  */
 import * as Type from 'typebox/type'
-
-/** App, environment and capability names become path segments: keep them tame. */
-export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'
-/** Capability types and classes (`postgres`, `secret`, `amqp`, `large`). */
-export const TYPE_PATTERN = '^[a-z0-9][a-z0-9._-]{0,62}$'
-/** Parameter names as they appear in `{params.<key>}` templates. */
-export const PARAM_KEY_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$'
-/** The most capabilities one request may ask for (a larger request is refused whole). */
-export const MAX_CAPABILITIES = 100
+import { MAX_CAPABILITIES, NAME_PATTERN, PARAM_KEY_PATTERN, TYPE_PATTERN } from './patterns.ts'
+import { EventTypes } from './types.ts'
 
 const Name = (description: string) => Type.String({ pattern: NAME_PATTERN, description })
 const TypeName = (description: string) => Type.String({ pattern: TYPE_PATTERN, description })
@@ -189,3 +185,14 @@ export const ReleasedData = Type.Object(
   { additionalProperties: false },
 )
 export type ReleasedData = Type.Static<typeof ReleasedData>
+
+/** Each type's data schema (the source of its published file and of its generated check). */
+export const dataSchemas = {
+  [EventTypes.requested]: RequestedData,
+  [EventTypes.resolved]: ResolvedData,
+  [EventTypes.failed]: OutcomeData,
+  [EventTypes.denied]: OutcomeData,
+  [EventTypes.injected]: InjectedData,
+  [EventTypes.rotated]: RotatedData,
+  [EventTypes.released]: ReleasedData,
+} as const

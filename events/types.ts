@@ -1,12 +1,6 @@
 import type * as Type from 'typebox/type'
-import {
-  InjectedData,
-  OutcomeData,
-  ReleasedData,
-  RequestedData,
-  ResolvedData,
-  RotatedData,
-} from './data.ts'
+import type { dataSchemas } from './data.ts'
+import * as checks from './generated/checks.ts'
 
 /** The seven CloudEvent types of the public contract. */
 export const EventTypes = {
@@ -22,15 +16,18 @@ export const EventTypes = {
 /** One of the seven type strings. */
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes]
 
-/** Each type's data schema. */
-export const dataSchemas = {
-  [EventTypes.requested]: RequestedData,
-  [EventTypes.resolved]: ResolvedData,
-  [EventTypes.failed]: OutcomeData,
-  [EventTypes.denied]: OutcomeData,
-  [EventTypes.injected]: InjectedData,
-  [EventTypes.rotated]: RotatedData,
-  [EventTypes.released]: ReleasedData,
+/**
+ * Each type's data check, generated ahead of time from its schema in data.ts
+ * (`npm run schemas`): what parseEvent and buildEvent check data with.
+ */
+export const dataChecks = {
+  [EventTypes.requested]: checks.RequestedData,
+  [EventTypes.resolved]: checks.ResolvedData,
+  [EventTypes.failed]: checks.OutcomeData,
+  [EventTypes.denied]: checks.OutcomeData,
+  [EventTypes.injected]: checks.InjectedData,
+  [EventTypes.rotated]: checks.RotatedData,
+  [EventTypes.released]: checks.ReleasedData,
 } as const
 
 /** The data type of an event type. */
@@ -38,5 +35,5 @@ export type DataOf<T extends EventType> = Type.Static<(typeof dataSchemas)[T]>
 
 /** True for one of the seven type strings. */
 export function isEventType(type: unknown): type is EventType {
-  return typeof type === 'string' && Object.hasOwn(dataSchemas, type)
+  return typeof type === 'string' && Object.hasOwn(dataChecks, type)
 }

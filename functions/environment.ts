@@ -3,7 +3,7 @@
  * Each reader names the variable it wanted, so a deployment mistake reads as one line
  * in the function's log instead of an SDK error three calls later.
  */
-import { isAbsolute, resolve } from 'node:path'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { InvalidConfigError } from '../broker/errors.ts'
 import { isLogLevel, type LogLevel } from '../server/logger.ts'
 
@@ -71,6 +71,18 @@ export function catalogPath(env: FunctionEnvironment): string {
   const root = env.LAMBDA_TASK_ROOT?.trim() || process.cwd()
   const path = env.CAPBROKER_CATALOG?.trim() || PACKAGED_CATALOG_JSON
   return isAbsolute(path) ? path : resolve(root, path)
+}
+
+/** The problem lister's file name, beside {@link PACKAGED_CATALOG_JSON}. */
+export const PACKAGED_PROBLEMS = 'problems.cjs'
+
+/**
+ * Where the functions find the problem lister (events/problems.ts with TypeBox's schema
+ * engine, built on its own at packaging: infra/problems-bundle.ts): beside the catalog
+ * they read. It is loaded on the first value that fails its check, never at cold start.
+ */
+export function problemsPath(env: FunctionEnvironment): string {
+  return join(dirname(catalogPath(env)), PACKAGED_PROBLEMS)
 }
 
 /** `CAPBROKER_LOG_LEVEL`: `debug`, `info` (default), `warn` or `error`. */

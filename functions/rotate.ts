@@ -9,7 +9,7 @@
  */
 import type { EventBridgeEvent } from 'aws-lambda'
 import { parseDuration } from '../broker/catalog/catalog.ts'
-import { DURATION_PATTERN } from '../broker/catalog/schema.ts'
+import { DURATION_PATTERN } from '../broker/catalog/patterns.ts'
 import { InvalidConfigError } from '../broker/errors.ts'
 import { rotationTriggerOf } from '../broker/lifecycle/triggers.ts'
 import type { Broker } from '../broker/pipeline.ts'

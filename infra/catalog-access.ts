@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
+import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path'
 import {
   type Catalog,
   catalogFromDocument,
@@ -25,7 +25,8 @@ import {
 import { recordGlobs } from '../broker/globs.ts'
 import { parseTemplate } from '../broker/template.ts'
 import { triggerSecretReferences } from '../broker/triggers/trigger-secrets.ts'
-import { PACKAGED_CATALOG_JSON } from '../functions/environment.ts'
+import { PACKAGED_CATALOG_JSON, PACKAGED_PROBLEMS } from '../functions/environment.ts'
+import { buildProblemLister } from './problems-bundle.ts'
 
 /** The catalog packaged when CAPBROKER_CATALOG is not set. */
 export const DEFAULT_PACKAGED_CATALOG = 'examples/aws/capbroker.yaml'
@@ -288,6 +289,8 @@ export interface PackagedCatalog {
   readonly path: string
   /** Where its packaged form was written, relative to the service directory and inside each artifact. */
   readonly runtimePath: string
+  /** Where the functions' problem lister was written, beside it (infra/problems-bundle.ts). */
+  readonly problemsPath: string
   /** The Secrets Manager statements of the resolve and notify roles. */
   readonly secretStatements: IamStatement[]
   /** The github role's Secrets Manager statements. */
@@ -298,7 +301,8 @@ export interface PackagedCatalog {
 
 /**
  * Reads and validates the packaged catalog, writes its packaged form for the functions
- * ({@link PACKAGED_CATALOG_JSON}, replaced in one step), and turns it into IAM statements.
+ * ({@link PACKAGED_CATALOG_JSON}) and their problem lister beside it (each replaced in
+ * one step), and turns the catalog into IAM statements.
  */
 export async function describePackagedCatalog(
   serviceDir: string,
@@ -315,12 +319,19 @@ export async function describePackagedCatalog(
   // What the functions will do with it, done now: a catalog the YAML reader accepts but
   // the functions would refuse (its JSON over the size limit) fails packaging instead.
   parsePackagedCatalog(json, PACKAGED_CATALOG_JSON, `written from ${path}`)
-  await writeAtomically(resolve(serviceDir, PACKAGED_CATALOG_JSON), json)
+  await writeAtomically(resolve(serviceDir, PACKAGED_CATALOG_JSON), (temporary) =>
+    writeFile(temporary, json, { mode: 0o644, flag: 'wx' }),
+  )
+  const problemsPath = `${posix.dirname(PACKAGED_CATALOG_JSON)}/${PACKAGED_PROBLEMS}`
+  await writeAtomically(resolve(serviceDir, problemsPath), (temporary) =>
+    buildProblemLister(temporary),
+  )
   const access = secretAccessOf(catalog)
   const triggers = triggerSecretAccessOf(catalog)
   return {
     path,
     runtimePath: PACKAGED_CATALOG_JSON,
+    problemsPath,
     secretStatements: resolveSecretStatements(access),
     githubSecretStatements: githubSecretStatements(triggers.github, access.bundles),
     slackSecretStatements: slackSecretStatements(triggers.slack),
@@ -339,12 +350,15 @@ export function packagedCatalogJson(catalog: Catalog): string {
   return JSON.stringify(packaged)
 }
 
-/** Writes `text` to `file` through a temporary file and a rename: never half a catalog. */
-async function writeAtomically(file: string, text: string): Promise<void> {
+/** Writes `file` through a temporary file and a rename: a function never reads half of it. */
+async function writeAtomically(
+  file: string,
+  write: (temporary: string) => Promise<void>,
+): Promise<void> {
   await mkdir(dirname(file), { recursive: true })
   const temporary = `${file}.${randomUUID()}.tmp`
   try {
-    await writeFile(temporary, text, { mode: 0o644, flag: 'wx' })
+    await write(temporary)
     await rename(temporary, file)
   } catch (error) {
     await rm(temporary, { force: true })

@@ -1,5 +1,6 @@
 // serverless.yml's view of the packaged catalog: `${file(./infra/catalog.cjs):runtimePath}`
-// (its JSON form, written here from the YAML, what the functions read) and
+// (its packaged form, written here from the YAML, what the functions read), `:problemsPath`
+// (the problem lister written beside it) and
 // the roles' Secrets Manager statements (`:secretStatements`, `:githubSecretStatements`,
 // `:slackSecretStatements`, see PackagedCatalog). osls loads variable files with
 // require(), so this shim is CommonJS; the logic is TypeScript in catalog-access.ts

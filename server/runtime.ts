@@ -5,8 +5,6 @@
  */
 import { randomUUID } from 'node:crypto'
 import { join, resolve } from 'node:path'
-import { Compile } from 'typebox/compile'
-import type { TSchema } from 'typebox/type'
 import { loadOrCreateKey } from '../adapters/local/crypto.ts'
 import { MemoryEventBus } from '../adapters/memory-bus/index.ts'
 import { defaultStoreRegistry } from '../adapters/registry.ts'
@@ -31,7 +29,6 @@ import {
 import { SecretResolver } from '../broker/resolution/secret-resolver.ts'
 import { ReplayGuard } from '../broker/triggers/slack-signature.ts'
 import { TriggerSecrets } from '../broker/triggers/trigger-secrets.ts'
-import { type SchemaCheck, useSchemaCompiler } from '../events/validate.ts'
 import type { NotifyDependencies, SlackCommandDependencies } from './chatops.ts'
 import { createManifestSource, type GitHubWebhookDependencies } from './webhooks.ts'
 
@@ -81,18 +78,9 @@ export interface EmbeddedRuntime {
   close(): Promise<void>
 }
 
-/** TypeBox's compiler as {@link useSchemaCompiler} takes it: one generated check per schema. */
-export function compileSchema(schema: TSchema): SchemaCheck {
-  const validator = Compile(schema)
-  return (value) => validator.Check(value)
-}
-
 /** Wires the embedded runtime. Stores are created lazily, on first use. */
 
 export function createEmbeddedRuntime(options: EmbeddedRuntimeOptions): EmbeddedRuntime {
-  // A long-lived process checks the same event schemas on every request: compiled checks
-  // (process-wide; the Lambda functions keep the interpreter, see useSchemaCompiler).
-  useSchemaCompiler(compileSchema)
   const { catalog } = options
   const cwd = options.cwd ?? process.cwd()
   const home = resolve(cwd, options.home)

@@ -7,7 +7,8 @@
  */
 import { resolve } from 'node:path'
 import { verifyGitHubSignature } from '../adapters/github/signature.ts'
-import { type GitRepoConfig, REPOSITORY_PATTERN } from '../broker/catalog/schema.ts'
+import { REPOSITORY_PATTERN } from '../broker/catalog/patterns.ts'
+import type { GitRepoConfig } from '../broker/catalog/schema.ts'
 import { BrokerError } from '../broker/errors.ts'
 import type { ManifestSource } from '../broker/ports.ts'
 import {

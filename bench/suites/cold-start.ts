@@ -14,7 +14,8 @@
  * time goes.
  *
  * What-if builds answer the packaging questions by measurement: the other module
- * format (ESM, now that serverless.yml emits CommonJS), and the other keepNames.
+ * format (ESM, now that serverless.yml emits CommonJS), the other keepNames, and the
+ * problem lister bundled rather than packaged as a file of its own.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -22,7 +23,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
-import type { BuildOptions, Plugin } from 'esbuild'
+import type { BuildOptions } from 'esbuild'
 import { PACKAGED_CATALOG_JSON } from '../../functions/environment.ts'
 import { describePackagedCatalog } from '../../infra/catalog-access.ts'
 import { RESOLVE_MAX_BYTES } from '../../test/unit/budgets/bundle-rules.ts'
@@ -79,8 +80,19 @@ function variantsOf(settings: ServerlessBuild, quick: boolean): Variant[] {
     label: `what-if: keepNames: ${keepNames}`,
     overrides: { keepNames },
   }
-  return [configured, format, names]
+  // The problem lister bundled as the embedded runtime has it, rather than in a packaged
+  // file of its own that the bundles load on the first failed check.
+  const conditions = (settings.options.conditions ?? []).filter((c) => c !== LAMBDA_CONDITION)
+  const lister: Variant = {
+    id: 'lister-bundled',
+    label: 'what-if: problem lister bundled',
+    overrides: { conditions },
+  }
+  return [configured, format, names, lister]
 }
+
+/** The condition that picks the Lambda side of package.json's `imports`. */
+const LAMBDA_CONDITION = 'capbroker-lambda'
 
 /** The reference bundles, built only with serverless.yml's settings as they are. */
 const REFERENCE_NAMES = ['ref-https', 'ref-sdk-clients', 'ref-json-client'] as const
@@ -169,63 +181,10 @@ function lambdaEnvironment(
  * handler queues no init work.
  */
 interface Stage {
-  readonly id: 'preparsed' | 'evaluated' | StubbedId
+  readonly id: 'preparsed' | 'evaluated'
   readonly path: string
   readonly env: NodeJS.ProcessEnv
   readonly readyMs: number[]
-  /** The size of a stubbed build. */
-  readonly bytes?: number
-}
-
-/**
- * resolve built with dependencies replaced by no-op stubs: a floor, not a function. With
- * TypeBox stubbed every check passes and no problem is listed; with picomatch stubbed
- * every glob matches. Each shows what resolve would need without that dependency at run
- * time (checks generated ahead of time; globs compiled when packaging), as measured,
- * before deciding to build it.
- */
-const STUBBED = [
-  { id: 'no-typebox', label: 'resolve, TypeBox stubbed out', packages: ['typebox'] },
-  {
-    id: 'no-typebox-picomatch',
-    label: 'resolve, TypeBox and picomatch stubbed out',
-    packages: ['typebox', 'picomatch'],
-  },
-] as const
-type StubbedId = (typeof STUBBED)[number]['id']
-
-/** Writes the stub modules into `dir`; returns the esbuild plugin that swaps them in. */
-async function stubPlugin(dir: string, packages: readonly string[]): Promise<Plugin> {
-  mkdirSync(dir, { recursive: true })
-  // Every builder of typebox/type returns an empty schema; nothing fails a check.
-  const builders = Object.keys(await import('typebox/type')).filter((n) =>
-    /^[A-Za-z_$][\w$]*$/.test(n),
-  )
-  const stubs: Record<string, string> = {
-    'typebox/type': `const build = () => ({})\n${builders.map((n) => `export const ${n} = build`).join('\n')}\n`,
-    'typebox/schema': 'export const Check = () => true\nexport const Errors = () => [true, []]\n',
-    'typebox/system': 'export const Settings = { Get: () => ({ maxErrors: 8 }), Set() {} }\n',
-    picomatch:
-      'const picomatch = () => () => true\npicomatch.isMatch = () => true\nexport default picomatch\n',
-  }
-  const paths = new Map<string, string>()
-  for (const [name, source] of Object.entries(stubs)) {
-    if (!packages.some((p) => name === p || name.startsWith(`${p}/`))) continue
-    const path = join(dir, `${name.replace('/', '-')}.mjs`)
-    writeFileSync(path, source)
-    paths.set(name, path)
-  }
-  return {
-    name: 'cold-start-stubs',
-    setup(build) {
-      build.onResolve({ filter: /^(typebox\/[a-z]+|picomatch)$/ }, (args) => {
-        const path = paths.get(args.path)
-        if (path === undefined && args.path.startsWith('typebox/') && packages.includes('typebox'))
-          throw new Error(`no stub for ${args.path}: add one to stubPlugin`)
-        return path === undefined ? undefined : { path }
-      })
-    },
-  }
 }
 
 /** The times, in ms from process start, of one cold start. */
@@ -311,27 +270,6 @@ export async function coldStartSuite(ctx: SuiteContext): Promise<SuiteResult> {
         { id: 'preparsed', path: preparsed, env, readyMs: [] },
         { id: 'evaluated', path: resolve.bundle.path, env: outsideLambda, readyMs: [] },
       )
-      if (!ctx.quick)
-        for (const stubbed of STUBBED) {
-          const plugin = await stubPlugin(join(work, stubbed.id), stubbed.packages)
-          const built = await buildFunction(
-            ctx.root,
-            settings,
-            `resolve-${stubbed.id}`,
-            resolveFn.entry,
-            {
-              outdir: join(work, 'configured'),
-              overrides: { plugins: [plugin] },
-            },
-          )
-          stages.push({
-            id: stubbed.id,
-            path: built.path as string,
-            env,
-            readyMs: [],
-            bytes: built.bytes.length,
-          })
-        }
     }
     ctx.log(`cold start: ${measured.length + stages.length} bundles × ${runs} fresh processes`)
     for (let i = 0; i < runs; i++) {
@@ -561,16 +499,6 @@ function report(
     })
   }
   let breakdown: Section | undefined
-  const floors = STUBBED.flatMap((stubbed) => {
-    const stage = stages.find((s) => s.id === stubbed.id)
-    return stage ? [{ ...stubbed, ms: median(stage.readyMs), bytes: stage.bytes ?? 0 }] : []
-  })
-  const floorNotes = () =>
-    floors.length === 0
-      ? []
-      : [
-          `**What would remain** (resolve built with a dependency replaced by no-op stubs — a floor, not a working function: with TypeBox stubbed every check passes and no problem is listed, with picomatch every glob matches; same interleaved runs): ${floors.map((f) => `${f.label}, ${kb(f.bytes)}: ${ms(f.ms)} ms, ${times(f.ms)}`).join('; ')}. Checks generated ahead of time could approach the first only if the code that lists problems were not loaded with the bundle either; globs compiled when packaging, the second.`,
-        ]
   const stageMs = (id: Stage['id']) => median(stages.find((s) => s.id === id)?.readyMs ?? [])
   const preparsedMs = stageMs('preparsed')
   const evaluatedMs = stageMs('evaluated')
@@ -602,7 +530,6 @@ function report(
         },
       ],
       notes: [
-        ...floorNotes(),
         `The ${RESOLVE_RATIO_TARGET}× target leaves ${ms(allowance)} ms above Node's own start-up here. Reading and pre-parsing resolve's ${kb(resolve.bundle.bytes.length)} take ${ms(preparsedMs - emptyMs)} ms${preparsedMs - emptyMs > allowance ? ', more than that whole allowance before any of its code runs' : ''}; evaluating its modules' top-level code adds ${ms(evaluatedMs - preparsedMs)} ms and the init work ${ms(resolveMs - evaluatedMs)} ms, for ${times(resolveMs)} an empty handler in all.`,
       ],
       command: 'npm run bench -- --only cold-start',

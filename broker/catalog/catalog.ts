@@ -9,20 +9,21 @@
  */
 import { validate } from '../../events/index.ts'
 import { CatalogError, type Problem } from '../errors.ts'
+import { CatalogShape, StoreOptions } from '../generated/checks.ts'
 import { type GlobCompiler, globMatcher, type PackagedGlob, packagedGlobs } from '../globs.ts'
 import { Policy } from '../policy.ts'
 import { parseTemplate, TemplateSyntaxError } from '../template.ts'
 import { checkTriggerSections, STORE_REFERENCE_PROPERTIES } from '../triggers/catalog-check.ts'
-import {
-  ADAPTER_KINDS,
-  type AdapterKind,
-  type CatalogDocument,
-  CatalogShape,
-  type ClassConfig,
-  type EnvironmentConfig,
-  type StoreConfig,
-  StoreOptionSchemas,
+import type {
+  AdapterKind,
+  CatalogDocument,
+  ClassConfig,
+  EnvironmentConfig,
+  StoreConfig,
 } from './schema.ts'
+
+/** The adapter kinds a catalog may name. */
+const ADAPTER_KINDS = Object.keys(StoreOptions) as AdapterKind[]
 
 /** The default cache TTL for resolved secrets: five minutes. */
 export const DEFAULT_CACHE_TTL_MS = 5 * 60_000
@@ -199,7 +200,7 @@ function crossCheck(doc: CatalogDocument): PointedProblem[] {
       continue
     }
     for (const p of validate(
-      StoreOptionSchemas[config.adapter as AdapterKind],
+      StoreOptions[config.adapter as AdapterKind],
       config,
       `stores.${name}`,
     )) {

@@ -1,12 +1,14 @@
 /**
  * The catalog (`capbroker.yaml`) as one TypeBox source: the JSON Schema published as
- * `schemas/capbroker.schema.json` and the TypeScript types the broker uses.
+ * `schemas/capbroker.schema.json`, the checks generated ahead of time
+ * (broker/generated/checks.ts) — both by `npm run schemas` — and the TypeScript types the
+ * broker uses. Run-time code imports this module for its types only (patterns.ts has
+ * the plain values), so TypeBox's type builders never run at a cold start.
  */
 import * as Type from 'typebox/type'
-import { NAME_PATTERN, TYPE_PATTERN } from '../../events/index.ts'
+import { NAME_PATTERN, TYPE_PATTERN } from '../../events/patterns.ts'
+import { DURATION_PATTERN, MANIFEST_PATH_PATTERN, REPOSITORY_PATTERN } from './patterns.ts'
 
-/** `5m`, `30s`, `1h`, `250ms`, or a number of seconds. */
-export const DURATION_PATTERN = '^[0-9]+(ms|s|m|h)$'
 const Duration = Type.Union(
   [Type.String({ pattern: DURATION_PATTERN }), Type.Integer({ minimum: 0 })],
   {
@@ -73,7 +75,7 @@ export const StoreOptionSchemas = {
 /** The adapter kinds a catalog may name. */
 export type AdapterKind = keyof typeof StoreOptionSchemas
 /** The adapter kinds a catalog may name, as a list. */
-export const ADAPTER_KINDS = Object.keys(StoreOptionSchemas) as AdapterKind[]
+const ADAPTER_KINDS = Object.keys(StoreOptionSchemas) as AdapterKind[]
 
 /** A store entry: its adapter picks which options apply. */
 export const StoreConfig = Type.Object(
@@ -183,11 +185,6 @@ export const StoreReference = Type.Object(
   },
 )
 export type StoreReference = Type.Static<typeof StoreReference>
-
-/** `owner/name` of a repository, as GitHub writes `repository.full_name`. */
-export const REPOSITORY_PATTERN = '^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$'
-/** A manifest path inside a repository: relative, plain file-name characters (`..` is refused by the loader). */
-export const MANIFEST_PATH_PATTERN = '^[A-Za-z0-9_.][A-Za-z0-9_./-]{0,511}$'
 
 /** One repository whose pushes resolve an app's manifest (the Git push trigger). */
 export const GitRepoConfig = Type.Object(

@@ -4,21 +4,19 @@
  * embedded server's background or in the `notify` function — and its outcome goes back
  * to the chat through a ChatResponder.
  */
-import * as Type from 'typebox/type'
 import {
   type AnyCloudEvent,
   buildEvent,
   type CloudEvent,
   EventTypes,
   EventValidationError,
-  MAX_CAPABILITIES,
-  NAME_PATTERN,
   parseEvent,
   type RequestedData,
   validate,
 } from '../../events/index.ts'
 import type { SlackConfig } from '../catalog/schema.ts'
 import { toBrokerError } from '../errors.ts'
+import { OtherWork as otherWork } from '../generated/checks.ts'
 import type { RequestResult } from '../pipeline.ts'
 import type {
   BindingRecord,
@@ -206,34 +204,6 @@ export async function performChatWork(
   }
 }
 
-const Name = Type.String({ pattern: NAME_PATTERN })
-const Target = { app: Name, environment: Name }
-/** The release and status work a job may carry; a requested event is checked by parseEvent. */
-const OtherWork = Type.Union([
-  Type.Object(
-    {
-      kind: Type.Literal('release'),
-      release: Type.Object(
-        {
-          ...Target,
-          names: Type.Array(Name, { minItems: 1, maxItems: MAX_CAPABILITIES }),
-          reason: Type.String({ maxLength: 256 }),
-          request: Type.Object(
-            { source: Type.String({ minLength: 1 }), id: Type.String({ minLength: 1 }) },
-            { additionalProperties: false },
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    { kind: Type.Literal('status'), target: Type.Object(Target, { additionalProperties: false }) },
-    { additionalProperties: false },
-  ),
-])
-
 /**
  * Reads a {@link ChatJob} that travelled as JSON (to the `notify` function): checked
  * again like anything at an edge. Throws TypeError naming what is wrong.
@@ -251,7 +221,7 @@ export function parseChatJob(input: unknown): ChatJob {
   }
   if (work?.kind !== 'release' && work?.kind !== 'status')
     throw new TypeError('chat job: work.kind must be request, release or status')
-  const problems = validate(OtherWork, work, 'work')
+  const problems = validate(otherWork, work, 'work')
   if (problems.length > 0)
     throw new TypeError(`chat job: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`)
   return { replyTo, work: work as unknown as ChatWork }

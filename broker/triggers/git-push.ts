@@ -4,11 +4,12 @@
  * manifest, and which capabilities a manifest change removed.
  */
 import picomatch from 'picomatch'
-import * as Type from 'typebox/type'
 import { type ValidationProblem, validate } from '../../events/index.ts'
 import type { Catalog } from '../catalog/load.ts'
-import { type GitRepoConfig, REPOSITORY_PATTERN } from '../catalog/schema.ts'
+import type { GitRepoConfig } from '../catalog/schema.ts'
+import { PushPayload as pushPayload } from '../generated/checks.ts'
 import type { ManifestBody } from '../manifest.ts'
+import type { PushPayload } from './payloads.ts'
 
 /** Where a manifest is looked for when the repository does not name one, in order. */
 export const DEFAULT_MANIFEST_PATHS: readonly string[] = [
@@ -21,31 +22,12 @@ export const DEFAULT_MANIFEST_PATHS: readonly string[] = [
  */
 export const MAX_LISTED_COMMITS = 2048
 
-const SHA = '^([0-9a-f]{40}|[0-9a-f]{64})$'
-const Paths = Type.Optional(Type.Array(Type.String()))
-const Commit = Type.Object({ added: Paths, modified: Paths, removed: Paths })
-
-/** The part of GitHub's `push` payload the broker reads; everything else is ignored. */
-export const PushPayload = Type.Object({
-  ref: Type.String({ minLength: 1, maxLength: 1024 }),
-  before: Type.String({ pattern: SHA }),
-  after: Type.String({ pattern: SHA }),
-  created: Type.Optional(Type.Boolean()),
-  deleted: Type.Optional(Type.Boolean()),
-  forced: Type.Optional(Type.Boolean()),
-  repository: Type.Object({
-    full_name: Type.String({ pattern: REPOSITORY_PATTERN }),
-    html_url: Type.Optional(Type.String()),
-  }),
-  commits: Type.Optional(Type.Array(Commit)),
-  head_commit: Type.Optional(Type.Union([Type.Null(), Commit])),
-})
 /** A push payload that passed {@link checkPush}. */
-export type PushPayload = Type.Static<typeof PushPayload>
+export type { PushPayload }
 
 /** The problems of a push payload (empty when it has what the broker reads). */
 export function checkPush(body: unknown): ValidationProblem[] {
-  return validate(PushPayload, body)
+  return validate(pushPayload, body)
 }
 
 /** True for the all-zero commit id GitHub sends for "no commit" (a new or deleted ref). */

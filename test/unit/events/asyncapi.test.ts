@@ -3,8 +3,8 @@ import { join } from 'node:path'
 import { type AsyncAPIDocumentInterface, type Diagnostic, Parser } from '@asyncapi/parser'
 import Value from 'typebox/value'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { dataSchemas } from '../../../events/data.ts'
 import {
-  dataSchemas,
   type EventType,
   EventTypes,
   EventValidationError,

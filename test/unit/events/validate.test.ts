@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import {
-  CapabilityOutcome,
-  CapabilityRequest,
-  pointerSegments,
-  ResolvedCapability,
-  readablePath,
-  validate,
-} from '../../../events/index.ts'
+import * as schemas from '../../../events/data.ts'
+import { pointerSegments, readablePath, validate } from '../../../events/index.ts'
+import { checkedSchema } from '../../support/checked-schema.ts'
+
+const CapabilityRequest = checkedSchema(schemas.CapabilityRequest)
+const CapabilityOutcome = checkedSchema(schemas.CapabilityOutcome)
+const ResolvedCapability = checkedSchema(schemas.ResolvedCapability)
 
 describe('readablePath', () => {
   it.each([

@@ -1,4 +1,5 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,6 +9,8 @@ import {
   parsePackagedCatalog,
   picomatchGlobs,
 } from '../../../broker/catalog/load.ts'
+import { CatalogShape } from '../../../broker/generated/checks.ts'
+import { listProblems } from '../../../events/problems.ts'
 import {
   DEFAULT_PACKAGED_CATALOG,
   describePackagedCatalog,
@@ -335,7 +338,19 @@ describe('describePackagedCatalog', () => {
         { glob: 'dev', dot: false, regex: dev },
       ],
     })
-    expect(await readdir(join(dir, '.capbroker-package'))).toEqual(['catalog.json'])
+    // Beside it, the problem lister the functions load on a failed check: a CommonJS
+    // module that lists problems as the embedded runtime does.
+    expect(described.problemsPath).toBe('.capbroker-package/problems.cjs')
+    expect((await readdir(join(dir, '.capbroker-package'))).sort()).toEqual([
+      'catalog.json',
+      'problems.cjs',
+    ])
+    const lister = createRequire(import.meta.url)(join(dir, described.problemsPath)) as {
+      listProblems: typeof listProblems
+    }
+    expect(lister.listProblems(CatalogShape, { version: 1 })).toEqual(
+      listProblems(CatalogShape, { version: 1 }),
+    )
     expect(described.secretStatements).toHaveLength(3)
     expect(described.githubSecretStatements).toEqual([READS_NO_SECRETS])
     expect(described.slackSecretStatements).toEqual([READS_NO_SECRETS])
