@@ -7,7 +7,8 @@
  *   npm run bench                       everything; writes BENCHMARKS.md
  *   npm run bench -- --quick            a short smoke run; writes nothing
  *   npm run bench -- --only cold-start  one suite (comma-separated list); writes nothing
- *   … --write                           write BENCHMARKS.md anyway (e.g. with --only)
+ *   … --write                           write BENCHMARKS.md anyway: with --only, a file of
+ *                                       only those suites (the others' sections are dropped)
  */
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
