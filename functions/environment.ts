@@ -3,7 +3,7 @@
  * Each reader names the variable it wanted, so a deployment mistake reads as one line
  * in the function's log instead of an SDK error three calls later.
  */
-import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
 import { InvalidConfigError } from '../broker/errors.ts'
 import { isLogLevel, type LogLevel } from '../server/logger.ts'
 
@@ -73,8 +73,8 @@ export function catalogPath(env: FunctionEnvironment): string {
   return isAbsolute(path) ? path : resolve(root, path)
 }
 
-/** The problem lister's file name, beside {@link PACKAGED_CATALOG_JSON}. */
-export const PACKAGED_PROBLEMS = 'problems.cjs'
+/** Where packaging writes the problem lister: beside {@link PACKAGED_CATALOG_JSON}. */
+export const PACKAGED_PROBLEMS = '.capbroker-package/problems.cjs'
 
 /**
  * Where the functions find the problem lister (events/problems.ts with TypeBox's schema
@@ -82,7 +82,7 @@ export const PACKAGED_PROBLEMS = 'problems.cjs'
  * they read. It is loaded on the first value that fails its check, never at cold start.
  */
 export function problemsPath(env: FunctionEnvironment): string {
-  return join(dirname(catalogPath(env)), PACKAGED_PROBLEMS)
+  return join(dirname(catalogPath(env)), basename(PACKAGED_PROBLEMS))
 }
 
 /** `CAPBROKER_LOG_LEVEL`: `debug`, `info` (default), `warn` or `error`. */

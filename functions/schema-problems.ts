@@ -7,22 +7,28 @@
  * (a bundle deployed without `npm run package`) a value that fails still fails; its
  * problem says the list is unavailable and why.
  */
+import { basename } from 'node:path'
 import type * as Problems from '../events/problems.ts'
 import type { CheckedSchema, ValidationProblem } from '../events/validate.ts'
 import { PACKAGED_PROBLEMS, problemsPath } from './environment.ts'
 
-let lister: typeof Problems.listProblems | undefined
-let missing: string | undefined
+/** The loaded lister, or why it could not be loaded: tried once per process. */
+let loaded:
+  | { readonly lister: typeof Problems.listProblems }
+  | { readonly missing: string }
+  | undefined
 
-function load(): typeof Problems.listProblems | undefined {
+function load(): NonNullable<typeof loaded> {
   const path = problemsPath(process.env)
   try {
     // A require() esbuild leaves alone: the file is not part of the bundle.
     const load = process.getBuiltinModule('node:module').createRequire(path)
-    return (load(path) as typeof Problems).listProblems
+    return { lister: (load(path) as typeof Problems).listProblems }
   } catch (error) {
-    missing = `${PACKAGED_PROBLEMS} could not be loaded from beside the catalog (${(error as { code?: string }).code ?? 'error'}); package with \`npm run package\``
-    return undefined
+    const code = (error as { code?: string }).code ?? 'error'
+    return {
+      missing: `${basename(PACKAGED_PROBLEMS)} could not be loaded from beside the catalog (${code}); package with \`npm run package\``,
+    }
   }
 }
 
@@ -32,8 +38,9 @@ export function listProblems(
   value: unknown,
   prefix = '',
 ): ValidationProblem[] {
-  lister ??= load()
-  if (lister !== undefined) return lister(checked, value, prefix)
+  loaded ??= load()
+  if ('lister' in loaded) return loaded.lister(checked, value, prefix)
+  const { missing } = loaded
   return [
     {
       path: prefix,

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path'
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import {
   type Catalog,
   catalogFromDocument,
@@ -322,8 +322,7 @@ export async function describePackagedCatalog(
   await writeAtomically(resolve(serviceDir, PACKAGED_CATALOG_JSON), (temporary) =>
     writeFile(temporary, json, { mode: 0o644, flag: 'wx' }),
   )
-  const problemsPath = `${posix.dirname(PACKAGED_CATALOG_JSON)}/${PACKAGED_PROBLEMS}`
-  await writeAtomically(resolve(serviceDir, problemsPath), (temporary) =>
+  await writeAtomically(resolve(serviceDir, PACKAGED_PROBLEMS), (temporary) =>
     buildProblemLister(temporary),
   )
   const access = secretAccessOf(catalog)
@@ -331,7 +330,7 @@ export async function describePackagedCatalog(
   return {
     path,
     runtimePath: PACKAGED_CATALOG_JSON,
-    problemsPath,
+    problemsPath: PACKAGED_PROBLEMS,
     secretStatements: resolveSecretStatements(access),
     githubSecretStatements: githubSecretStatements(triggers.github, access.bundles),
     slackSecretStatements: slackSecretStatements(triggers.slack),

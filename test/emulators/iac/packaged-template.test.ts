@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, posix } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseCatalog } from '../../../broker/catalog/load.ts'
 import { PACKAGED_CATALOG_JSON, PACKAGED_PROBLEMS } from '../../../functions/environment.ts'
@@ -18,9 +18,6 @@ import { ensureCfnLint, ensureCheckov } from '../../../scripts/emulators/install
 import { repoRoot } from '../../../scripts/emulators/python-venv.ts'
 import { ROTATE_CHANGE_PATTERN } from '../aws/rotation-wiring.ts'
 import { zipEntries } from './zip-entries.ts'
-
-/** The problem lister, beside the catalog in every zip. */
-const PACKAGED_PROBLEMS_PATH = `${posix.dirname(PACKAGED_CATALOG_JSON)}/${PACKAGED_PROBLEMS}`
 
 const FUNCTIONS = ['ingest', 'resolve', 'bindings', 'github', 'slack', 'notify', 'rotate'] as const
 const TEMPLATE = 'cloudformation-template-update-stack.json'
@@ -108,7 +105,7 @@ describe('npm run package', () => {
     for (const name of FUNCTIONS) {
       expect((await zipEntries(join(outDir, `${name}.zip`))).sort(), name).toEqual([
         PACKAGED_CATALOG_JSON,
-        PACKAGED_PROBLEMS_PATH,
+        PACKAGED_PROBLEMS,
         `functions/${name}.cjs`,
       ])
     }

@@ -6,7 +6,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CatalogShape } from '../../../broker/generated/checks.ts'
 import { listProblems as listedHere } from '../../../events/problems.ts'
@@ -44,7 +44,7 @@ const badCatalog = { version: 2, stores: {}, environments: {}, classes: [], extr
 
 describe('the packaged problem lister', () => {
   it('lists what the embedded runtime lists, loaded from beside the catalog', async () => {
-    await buildProblemLister(join(dir, PACKAGED_PROBLEMS))
+    await buildProblemLister(join(dir, basename(PACKAGED_PROBLEMS)))
     process.env.CAPBROKER_CATALOG = join(dir, 'catalog.json')
     const { listProblems } = await fresh()
     const requested = dataChecks[EventTypes.requested]
