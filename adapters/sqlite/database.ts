@@ -129,6 +129,87 @@ export function immediateTransaction<T>(db: DatabaseSync, body: () => T): T {
   }
 }
 
+/** A write waiting in a {@link WriteQueue}. */
+interface PendingWrite {
+  readonly operation: string
+  readonly body: () => unknown
+  readonly resolve: (value: unknown) => void
+  readonly reject: (error: unknown) => void
+}
+
+/**
+ * Group commit for one connection: the writes queued during one turn of the event loop
+ * run together in a single `BEGIN IMMEDIATE … COMMIT` at the next `setImmediate`, each
+ * in a savepoint of its own, in the order they were queued.
+ *
+ * Why: every commit appends each page it changed to the WAL, and SQLite's automatic
+ * checkpoint copies the WAL back and fsyncs it on the event loop (node:sqlite is
+ * synchronous), stalling every request in flight. Concurrent requests change the same
+ * few pages (the newest index leaves, the bindings, the audit log), so one commit for
+ * all of them writes each page once instead of once per write: the WAL, and with it the
+ * time spent checkpointing, shrinks with the number of writes that share a commit.
+ * BENCHMARKS.md ("Where the embedded runtime's time goes") has the measurement.
+ *
+ * What a caller sees is unchanged: its promise settles after the commit that made its
+ * write durable (or failed it), and a write that throws is rolled back to its savepoint
+ * and rejected alone; the others in the batch still commit. When the transaction itself
+ * fails (the lock not granted within the busy timeout, an I/O error, a full disk) every
+ * write in it is rejected and none is kept. `run` errors are mapped by `toError`.
+ */
+export class WriteQueue {
+  readonly #db: DatabaseSync
+  readonly #toError: (error: unknown, operation: string) => BrokerError
+  #pending: PendingWrite[] = []
+
+  constructor(db: DatabaseSync, toError: (error: unknown, operation: string) => BrokerError) {
+    this.#db = db
+    this.#toError = toError
+  }
+
+  /** Queues `body` (synchronous SQLite work) for the next commit; settles after it. */
+  run<T>(operation: string, body: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ operation, body, resolve: resolve as (v: unknown) => void, reject })
+      if (this.#pending.length === 1) setImmediate(() => this.flush())
+    })
+  }
+
+  /** Commits what is queued now (a no-op when nothing is); `close` calls it first. */
+  flush(): void {
+    const batch = this.#pending
+    if (batch.length === 0) return
+    this.#pending = []
+    const db = this.#db
+    const results: { ok: boolean; value: unknown }[] = []
+    try {
+      immediateTransaction(db, () => {
+        for (const write of batch) {
+          db.exec('SAVEPOINT capbroker_write')
+          try {
+            results.push({ ok: true, value: write.body() })
+            db.exec('RELEASE capbroker_write')
+          } catch (error) {
+            // Some errors (a full disk, I/O) end the whole transaction: then nothing
+            // in the batch is kept, and every write is failed below.
+            if (!db.isTransaction) throw error
+            db.exec('ROLLBACK TO capbroker_write')
+            db.exec('RELEASE capbroker_write')
+            results.push({ ok: false, value: error })
+          }
+        }
+      })
+    } catch (error) {
+      for (const write of batch) write.reject(this.#toError(error, write.operation))
+      return
+    }
+    batch.forEach((write, i) => {
+      const { ok, value } = results[i] as { ok: boolean; value: unknown }
+      if (ok) write.resolve(value)
+      else write.reject(this.#toError(value, write.operation))
+    })
+  }
+}
+
 /** SQLite primary result codes (the low byte of an extended code) we treat specially. */
 const SQLITE = {
   PERM: 3,

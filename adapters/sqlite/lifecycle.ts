@@ -2,6 +2,7 @@
  * The lifecycle tables of the embedded state (see LifecycleState): binding lookups
  * across apps and by source, compare-and-write of one binding, and the audit log.
  * Functions over the state store's connection, kept apart so each file stays small.
+ * The writes run inside the caller's transaction (the state store's WriteQueue).
  */
 import type { DatabaseSync } from 'node:sqlite'
 import type {
@@ -11,7 +12,6 @@ import type {
   BindingTarget,
   BindingUpdate,
 } from '../../broker/ports.ts'
-import { immediateTransaction } from './database.ts'
 
 /**
  * The audit log: one row per entry, in insertion order. An index on the target and the
@@ -56,38 +56,35 @@ export function findBindings(db: DatabaseSync, query: BindingQuery): BindingReco
   return parse(rows)
 }
 
-/** Replaces one record if it is still there with the `injectedAt` the caller read. */
+/**
+ * Replaces one record if it is still there with the `injectedAt` the caller read. Run it
+ * in a write transaction, so that nothing changes the record between read and write.
+ */
 export function updateBinding(
   db: DatabaseSync,
   record: BindingRecord,
   expectedInjectedAt: string,
 ): BindingUpdate {
-  return immediateTransaction(db, () => {
-    const row = db
-      .prepare('SELECT record FROM bindings WHERE app = ? AND environment = ? AND name = ?')
-      .get(record.app, record.environment, record.name) as { record: string } | undefined
-    if (row === undefined) return 'missing'
-    const current = JSON.parse(row.record) as BindingRecord
-    if (current.injectedAt !== expectedInjectedAt) return 'changed'
-    db.prepare('UPDATE bindings SET record = ? WHERE app = ? AND environment = ? AND name = ?').run(
-      JSON.stringify(record),
-      record.app,
-      record.environment,
-      record.name,
-    )
-    return 'updated'
-  })
+  const row = db
+    .prepare('SELECT record FROM bindings WHERE app = ? AND environment = ? AND name = ?')
+    .get(record.app, record.environment, record.name) as { record: string } | undefined
+  if (row === undefined) return 'missing'
+  const current = JSON.parse(row.record) as BindingRecord
+  if (current.injectedAt !== expectedInjectedAt) return 'changed'
+  db.prepare('UPDATE bindings SET record = ? WHERE app = ? AND environment = ? AND name = ?').run(
+    JSON.stringify(record),
+    record.app,
+    record.environment,
+    record.name,
+  )
+  return 'updated'
 }
 
-/** Appends entries in one transaction. */
+/** Appends entries (all or none: run it in a transaction). */
 export function appendAudit(db: DatabaseSync, entries: readonly AuditEntry[]): void {
-  immediateTransaction(db, () => {
-    const insert = db.prepare(
-      'INSERT INTO audit (app, environment, time, entry) VALUES (?, ?, ?, ?)',
-    )
-    for (const entry of entries)
-      insert.run(entry.app, entry.environment, entry.time, JSON.stringify(entry))
-  })
+  const insert = db.prepare('INSERT INTO audit (app, environment, time, entry) VALUES (?, ?, ?, ?)')
+  for (const entry of entries)
+    insert.run(entry.app, entry.environment, entry.time, JSON.stringify(entry))
 }
 
 /** The newest `limit` entries of a target, oldest first. */

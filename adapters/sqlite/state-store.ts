@@ -17,12 +17,7 @@ import type {
   RequestKey,
   StateStore,
 } from '../../broker/ports.ts'
-import {
-  immediateTransaction,
-  type OpenDatabaseOptions,
-  openDatabase,
-  toStoreError,
-} from './database.ts'
+import { type OpenDatabaseOptions, openDatabase, toStoreError, WriteQueue } from './database.ts'
 import * as lifecycle from './lifecycle.ts'
 
 /** Options for {@link SqliteStateStore}. */
@@ -67,9 +62,13 @@ interface RequestRow {
 }
 
 /**
- * {@link StateStore} on SQLite. Every method runs synchronously inside its promise, so
- * within one process calls never interleave; across processes `BEGIN IMMEDIATE`
- * serialises the read-then-write of `claim` and `complete`.
+ * {@link StateStore} on SQLite. Reads run synchronously inside their promise. Writes
+ * (`claim`, `complete`, `abandon`, the binding and audit writes) go through a
+ * {@link WriteQueue}: those queued in one turn of the event loop share one
+ * `BEGIN IMMEDIATE … COMMIT`, each write in a savepoint of its own and in the order it
+ * was made, and each promise settles once its write is committed. Within one process
+ * writes never interleave; across processes `BEGIN IMMEDIATE` serialises the
+ * read-then-write of `claim` and `complete`.
  *
  * The constructor opens (and creates) the database, so a bad home fails at once with
  * an InvalidConfigError. A lock held longer than the busy timeout gives an
@@ -78,6 +77,7 @@ interface RequestRow {
 export class SqliteStateStore implements StateStore, LifecycleState {
   readonly #db: DatabaseSync
   readonly #location: string
+  readonly #writes: WriteQueue
   #closed = false
 
   constructor(options: SqliteStateStoreOptions) {
@@ -90,39 +90,40 @@ export class SqliteStateStore implements StateStore, LifecycleState {
       this.#db.close()
       throw toStoreError(error, `${this.#location}: creating the schema`)
     }
+    this.#writes = new WriteQueue(this.#db, (error, operation) =>
+      toStoreError(error, `${this.#location}: ${operation}`),
+    )
   }
 
   /** Claims a request for processing; see {@link StateStore.claim}. */
   async claim(key: RequestKey, options: { now: Date; leaseMs: number }): Promise<Claim> {
     if (!(options.leaseMs > 0)) throw new RangeError('leaseMs must be a positive number')
     const now = options.now.getTime()
-    return this.#run('claim', () =>
-      immediateTransaction(this.#db, () => {
-        this.#db
-          .prepare(
-            `DELETE FROM requests
+    return this.#write('claim', () => {
+      this.#db
+        .prepare(
+          `DELETE FROM requests
              WHERE (status = 'completed' AND expires_at <= ?)
                 OR (status = 'in-progress' AND lease_until <= ?)`,
-          )
-          .run(now, now)
-        const row = this.#db
-          .prepare('SELECT status, outcome FROM requests WHERE source = ? AND id = ?')
-          .get(key.source, key.id) as RequestRow | undefined
-        if (row?.status === 'completed') {
-          return {
-            status: 'completed',
-            outcome: JSON.parse(row.outcome ?? '{}') as RecordedOutcome,
-          }
+        )
+        .run(now, now)
+      const row = this.#db
+        .prepare('SELECT status, outcome FROM requests WHERE source = ? AND id = ?')
+        .get(key.source, key.id) as RequestRow | undefined
+      if (row?.status === 'completed') {
+        return {
+          status: 'completed',
+          outcome: JSON.parse(row.outcome ?? '{}') as RecordedOutcome,
         }
-        if (row?.status === 'in-progress') return { status: 'in-progress' }
-        this.#db
-          .prepare(
-            `INSERT INTO requests (source, id, status, lease_until) VALUES (?, ?, 'in-progress', ?)`,
-          )
-          .run(key.source, key.id, now + options.leaseMs)
-        return { status: 'claimed' }
-      }),
-    )
+      }
+      if (row?.status === 'in-progress') return { status: 'in-progress' }
+      this.#db
+        .prepare(
+          `INSERT INTO requests (source, id, status, lease_until) VALUES (?, ?, 'in-progress', ?)`,
+        )
+        .run(key.source, key.id, now + options.leaseMs)
+      return { status: 'claimed' }
+    })
   }
 
   /** Records the outcome and upserts the binding records in one transaction. */
@@ -136,31 +137,29 @@ export class SqliteStateStore implements StateStore, LifecycleState {
     const expiresAt =
       (Number.isNaN(completedAt) ? options.now.getTime() : completedAt) + options.ttlMs
     const outcomeJson = JSON.stringify({ events: outcome.events, completedAt: outcome.completedAt })
-    this.#run('complete', () =>
-      immediateTransaction(this.#db, () => {
-        this.#db
-          .prepare(
-            `INSERT INTO requests (source, id, status, lease_until, outcome, completed_at, expires_at)
+    return this.#write('complete', () => {
+      this.#db
+        .prepare(
+          `INSERT INTO requests (source, id, status, lease_until, outcome, completed_at, expires_at)
              VALUES (?, ?, 'completed', NULL, ?, ?, ?)
              ON CONFLICT (source, id) DO UPDATE SET
                status = 'completed', lease_until = NULL, outcome = excluded.outcome,
                completed_at = excluded.completed_at, expires_at = excluded.expires_at`,
-          )
-          .run(key.source, key.id, outcomeJson, outcome.completedAt, expiresAt)
-        const upsert = this.#db.prepare(
-          `INSERT INTO bindings (app, environment, name, record) VALUES (?, ?, ?, ?)
-           ON CONFLICT (app, environment, name) DO UPDATE SET record = excluded.record`,
         )
-        for (const binding of bindings) {
-          upsert.run(binding.app, binding.environment, binding.name, JSON.stringify(binding))
-        }
-      }),
-    )
+        .run(key.source, key.id, outcomeJson, outcome.completedAt, expiresAt)
+      const upsert = this.#db.prepare(
+        `INSERT INTO bindings (app, environment, name, record) VALUES (?, ?, ?, ?)
+           ON CONFLICT (app, environment, name) DO UPDATE SET record = excluded.record`,
+      )
+      for (const binding of bindings) {
+        upsert.run(binding.app, binding.environment, binding.name, JSON.stringify(binding))
+      }
+    })
   }
 
   /** Deletes an in-progress claim; a completed request stays recorded. */
   async abandon(key: RequestKey): Promise<void> {
-    this.#run('abandon', () => {
+    return this.#write('abandon', () => {
       this.#db
         .prepare(`DELETE FROM requests WHERE source = ? AND id = ? AND status = 'in-progress'`)
         .run(key.source, key.id)
@@ -181,14 +180,12 @@ export class SqliteStateStore implements StateStore, LifecycleState {
 
   /** Deletes the named binding records; names without a record are ignored. */
   async removeBindings(target: BindingTarget, names: readonly string[]): Promise<void> {
-    this.#run('removeBindings', () =>
-      immediateTransaction(this.#db, () => {
-        const remove = this.#db.prepare(
-          'DELETE FROM bindings WHERE app = ? AND environment = ? AND name = ?',
-        )
-        for (const name of names) remove.run(target.app, target.environment, name)
-      }),
-    )
+    return this.#write('removeBindings', () => {
+      const remove = this.#db.prepare(
+        'DELETE FROM bindings WHERE app = ? AND environment = ? AND name = ?',
+      )
+      for (const name of names) remove.run(target.app, target.environment, name)
+    })
   }
 
   /** Bindings across apps, or of one source; see {@link LifecycleState.findBindings}. */
@@ -198,7 +195,7 @@ export class SqliteStateStore implements StateStore, LifecycleState {
 
   /** Compare-and-write of one binding; see {@link LifecycleState.updateBinding}. */
   async updateBinding(record: BindingRecord, expectedInjectedAt: string): Promise<BindingUpdate> {
-    return this.#run('updateBinding', () =>
+    return this.#write('updateBinding', () =>
       lifecycle.updateBinding(this.#db, record, expectedInjectedAt),
     )
   }
@@ -206,7 +203,7 @@ export class SqliteStateStore implements StateStore, LifecycleState {
   /** Appends to the audit log. */
   async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
     if (entries.length === 0) return
-    this.#run('appendAudit', () => lifecycle.appendAudit(this.#db, entries))
+    return this.#write('appendAudit', () => lifecycle.appendAudit(this.#db, entries))
   }
 
   /** The newest entries of a target's audit log, oldest first. */
@@ -214,17 +211,30 @@ export class SqliteStateStore implements StateStore, LifecycleState {
     return this.#run('listAudit', () => lifecycle.listAudit(this.#db, target, options.limit))
   }
 
-  /** Closes the database; later calls fail. Closing twice is harmless. */
+  /**
+   * Commits the writes still queued, then closes the database; later calls fail.
+   * Closing twice is harmless.
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#writes.flush()
     this.#db.close()
   }
 
-  #run<T>(operation: string, body: () => T): T {
+  #write<T>(operation: string, body: () => T): Promise<T> {
+    this.#assertOpen(operation)
+    return this.#writes.run(operation, body)
+  }
+
+  #assertOpen(operation: string): void {
     if (this.#closed) {
       throw new BrokerError('INTERNAL', `${this.#location}: ${operation}: the store is closed`)
     }
+  }
+
+  #run<T>(operation: string, body: () => T): T {
+    this.#assertOpen(operation)
     try {
       return body()
     } catch (error) {

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { DatabaseSync } from 'node:sqlite'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { openDatabase, toStoreError } from '../../../../adapters/sqlite/database.ts'
+import { openDatabase, toStoreError, WriteQueue } from '../../../../adapters/sqlite/database.ts'
 
 let home: string
 beforeEach(() => {
@@ -42,5 +43,106 @@ describe('openDatabase: one prepared statement per SQL text', () => {
     expect(thrown).toBeDefined()
     expect(toStoreError(thrown, 'test').message).toBe('test: the database is closed')
     expect(() => statement.get()).toThrow()
+  })
+})
+
+describe('WriteQueue: group commit', () => {
+  const open = (busyTimeoutMs?: number) => {
+    const db = openDatabase(home, 'test.db', busyTimeoutMs === undefined ? {} : { busyTimeoutMs })
+    db.exec('CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY)')
+    return db
+  }
+  const queueOn = (db: DatabaseSync) =>
+    new WriteQueue(db, (error, operation) => toStoreError(error, `test: ${operation}`))
+  const insert = (db: DatabaseSync, k: string) => () => {
+    db.prepare('INSERT INTO t (k) VALUES (?)').run(k)
+    return k
+  }
+  const keys = (db: DatabaseSync) =>
+    (db.prepare('SELECT k FROM t ORDER BY k').all() as { k: string }[]).map((r) => r.k)
+
+  it('commits the writes of one turn together, in order; a failing one is rolled back alone', async () => {
+    const db = open()
+    const observer = open()
+    const queue = queueOn(db)
+    const writes = [
+      queue.run('first', insert(db, 'a')),
+      queue.run('second', () => {
+        insert(db, 'b')()
+        insert(db, 'a')() // a duplicate key: this write fails, after writing "b"
+      }),
+      queue.run('third', () => keys(db)), // sees "a", not the rolled-back "b"
+      queue.run('fourth', insert(db, 'c')),
+    ]
+    expect(keys(observer)).toEqual([]) // nothing is written before the commit
+    const settled = await Promise.allSettled(writes)
+    expect(settled.map((s) => s.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ])
+    expect((settled[0] as PromiseFulfilledResult<string>).value).toBe('a')
+    expect((settled[2] as PromiseFulfilledResult<string[]>).value).toEqual(['a'])
+    expect((settled[1] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'INTERNAL',
+      message: 'test: second: database error',
+    })
+    expect(keys(observer)).toEqual(['a', 'c'])
+    observer.close()
+    db.close()
+  })
+
+  it('fails every write of a transaction that ends under it, keeps none, and goes on', async () => {
+    const db = open()
+    const queue = queueOn(db)
+    const writes = [
+      queue.run('first', insert(db, 'a')),
+      // What SQLite does on some errors (a full disk, I/O): it rolls the whole transaction back.
+      queue.run('second', () => {
+        db.exec('ROLLBACK')
+        throw new Error('disk I/O error')
+      }),
+      queue.run('third', insert(db, 'c')),
+    ]
+    const settled = await Promise.allSettled(writes)
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected'])
+    expect(keys(db)).toEqual([])
+    expect(await queue.run('again', insert(db, 'd'))).toBe('d')
+    expect(keys(db)).toEqual(['d'])
+    db.close()
+  })
+
+  it('fails the batch as unavailable when another connection holds the write lock', async () => {
+    const db = open(20)
+    const other = open()
+    other.exec('BEGIN IMMEDIATE')
+    const queue = queueOn(db)
+    const settled = await Promise.allSettled([
+      queue.run('first', insert(db, 'a')),
+      queue.run('second', insert(db, 'b')),
+    ])
+    for (const s of settled) {
+      expect((s as PromiseRejectedResult).reason).toMatchObject({
+        code: 'UNAVAILABLE',
+        message: expect.stringContaining('locked by another process'),
+      })
+    }
+    other.exec('ROLLBACK')
+    expect(await queue.run('later', insert(db, 'a'))).toBe('a')
+    expect(keys(other)).toEqual(['a'])
+    other.close()
+    db.close()
+  })
+
+  it('flush commits what is queued at once', async () => {
+    const db = open()
+    const queue = queueOn(db)
+    const write = queue.run('first', insert(db, 'a'))
+    queue.flush()
+    expect(keys(db)).toEqual(['a'])
+    await expect(write).resolves.toBe('a')
+    queue.flush() // nothing queued: nothing happens
+    db.close()
   })
 })

@@ -202,6 +202,14 @@ describe('SqliteStateStore bindings', () => {
     expect(await open().listBindings(target)).toEqual([record('a')])
   })
 
+  it('commits the writes still queued when it is closed', async () => {
+    const store = open()
+    const written = store.complete(key, outcomeFor(key), [record('a')], { now: T0, ttlMs: 60_000 })
+    await store.close()
+    await expect(written).resolves.toBeUndefined()
+    expect(await open().listBindings(target)).toEqual([record('a')])
+  })
+
   it('fails calls after close', async () => {
     const store = open()
     await store.close()
