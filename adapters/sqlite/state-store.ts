@@ -19,6 +19,7 @@ import type {
 } from '../../broker/ports.ts'
 import { type OpenDatabaseOptions, openDatabase, toStoreError, WriteQueue } from './database.ts'
 import * as lifecycle from './lifecycle.ts'
+import { createStateSchema } from './state-schema.ts'
 
 /** Options for {@link SqliteStateStore}. */
 export interface SqliteStateStoreOptions extends OpenDatabaseOptions {
@@ -28,33 +29,6 @@ export interface SqliteStateStoreOptions extends OpenDatabaseOptions {
 
 /** The file name of the state database inside the home directory. */
 export const STATE_DB_FILE = 'state.db'
-
-/*
- * One row per request: `lease_until` bounds an in-progress claim, `expires_at` a
- * completed one. A row past either is treated as absent and purged lazily by `claim`,
- * which keeps the table as small as the live idempotency window.
- */
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS requests (
-  source TEXT NOT NULL,
-  id TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('in-progress', 'completed')),
-  lease_until INTEGER,
-  outcome TEXT,
-  completed_at TEXT,
-  expires_at INTEGER,
-  PRIMARY KEY (source, id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS requests_expired ON requests (expires_at) WHERE status = 'completed';
-CREATE INDEX IF NOT EXISTS requests_lease ON requests (lease_until) WHERE status = 'in-progress';
-CREATE TABLE IF NOT EXISTS bindings (
-  app TEXT NOT NULL,
-  environment TEXT NOT NULL,
-  name TEXT NOT NULL,
-  record TEXT NOT NULL,
-  PRIMARY KEY (app, environment, name)
-) WITHOUT ROWID;
-`
 
 interface RequestRow {
   status: 'in-progress' | 'completed'
@@ -84,11 +58,10 @@ export class SqliteStateStore implements StateStore, LifecycleState {
     this.#location = `state store ${options.home}`
     this.#db = openDatabase(options.home, STATE_DB_FILE, options)
     try {
-      this.#db.exec(SCHEMA)
-      this.#db.exec(lifecycle.LIFECYCLE_SCHEMA)
+      createStateSchema(this.#db, this.#location)
     } catch (error) {
       this.#db.close()
-      throw toStoreError(error, `${this.#location}: creating the schema`)
+      throw toStoreError(error, `${this.#location}: creating or upgrading the schema`)
     }
     this.#writes = new WriteQueue(this.#db, (error, operation) =>
       toStoreError(error, `${this.#location}: ${operation}`),

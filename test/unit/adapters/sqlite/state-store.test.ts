@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
@@ -214,5 +214,93 @@ describe('SqliteStateStore bindings', () => {
     const store = open()
     await store.close()
     await expect(store.listBindings(target)).rejects.toMatchObject({ code: 'INTERNAL' })
+  })
+})
+
+describe('SqliteStateStore layout', () => {
+  // The layout of state.db before it had a version (user_version 0).
+  const VERSION_0 = `
+    CREATE TABLE requests (
+      source TEXT NOT NULL, id TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('in-progress', 'completed')),
+      lease_until INTEGER, outcome TEXT, completed_at TEXT, expires_at INTEGER,
+      PRIMARY KEY (source, id)
+    ) WITHOUT ROWID;
+    CREATE INDEX requests_expired ON requests (expires_at) WHERE status = 'completed';
+    CREATE INDEX requests_lease ON requests (lease_until) WHERE status = 'in-progress';
+    CREATE TABLE bindings (
+      app TEXT NOT NULL, environment TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL,
+      PRIMARY KEY (app, environment, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE audit (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, app TEXT NOT NULL, environment TEXT NOT NULL,
+      time TEXT NOT NULL, entry TEXT NOT NULL
+    );
+    CREATE INDEX audit_target ON audit (app, environment, time, seq);`
+  const raw = () => new DatabaseSync(join(home, STATE_DB_FILE))
+
+  it('upgrades a database from before the layout had a version, keeping what it recorded', async () => {
+    mkdirSync(home, { recursive: true })
+    const done = { source: '/apps/checkout', id: 'done' }
+    const running = { source: '/apps/checkout', id: 'running' }
+    const outcome = outcomeFor(done)
+    const old = raw()
+    old.exec(VERSION_0)
+    const insert = old.prepare('INSERT INTO requests VALUES (?, ?, ?, ?, ?, ?, ?)')
+    insert.run(
+      done.source,
+      done.id,
+      'completed',
+      null,
+      JSON.stringify(outcome),
+      T0.toISOString(),
+      at(60_000).getTime(),
+    )
+    insert.run(running.source, running.id, 'in-progress', at(60_000).getTime(), null, null, null)
+    old
+      .prepare('INSERT INTO bindings VALUES (?, ?, ?, ?)')
+      .run('checkout', 'dev', 'a', JSON.stringify(record('a')))
+    old.close()
+
+    const store = open()
+    expect(await store.claim(done, { now: at(1), ...lease })).toEqual({
+      status: 'completed',
+      outcome,
+    })
+    expect(await store.claim(running, { now: at(1), ...lease })).toEqual({ status: 'in-progress' })
+    expect(await store.listBindings({ app: 'checkout', environment: 'dev' })).toEqual([record('a')])
+    const upgraded = raw()
+    expect(upgraded.prepare('PRAGMA user_version').get()).toEqual({ user_version: 1 })
+    const schema = upgraded
+      .prepare(`SELECT name, sql FROM sqlite_schema WHERE tbl_name = 'requests' ORDER BY name`)
+      .all() as { name: string; sql: string | null }[]
+    upgraded.close()
+    expect(schema.map((r) => r.name)).toEqual([
+      'requests',
+      'requests_expired',
+      'requests_lease',
+      'sqlite_autoindex_requests_1',
+    ])
+    expect(schema[0]?.sql).not.toMatch(/WITHOUT ROWID/)
+
+    // Opening it again changes nothing.
+    await store.close()
+    expect(await open().claim(done, { now: at(2), ...lease })).toEqual({
+      status: 'completed',
+      outcome,
+    })
+  })
+
+  it('refuses a database written by a newer capbroker, and says so', async () => {
+    await open().close()
+    const newer = raw()
+    newer.exec('PRAGMA user_version = 2')
+    newer.close()
+    expect(() => open()).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_CONFIG',
+        message: `state store ${home}: the database has layout version 2, newer than this capbroker knows (1): upgrade capbroker`,
+      }),
+    )
   })
 })
