@@ -6,18 +6,17 @@
  */
 import { randomBytes } from 'node:crypto'
 import {
-  chmod,
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  readlink,
-  rename,
-  rm,
-  symlink,
-  unlink,
-} from 'node:fs/promises'
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+} from 'node:fs'
+import { chmod, lstat, mkdir, open, readdir, rename, rm, symlink, unlink } from 'node:fs/promises'
 import { dirname, join, relative, resolve } from 'node:path'
 import { isOwnVersionDir, VERSION_SEPARATOR } from './layout.ts'
 
@@ -32,11 +31,13 @@ function randomSuffix(): string {
  * Creates `dir` (and missing parents) and sets it to 0700 — the mode is set explicitly
  * because mkdir's is filtered by the umask. `chmodExisting` also tightens a directory
  * that already existed (ours); the root, which may be shared, is left as it is.
+ * Synchronous, like {@link publishedAs}: it runs for every request, and a directory
+ * that exists costs two system calls, far less than two thread-pool round trips.
  */
-export async function ensureDirectory(dir: string, chmodExisting: boolean): Promise<void> {
-  const created = await mkdir(dir, { recursive: true, mode: DIRECTORY_MODE })
+export function ensureDirectory(dir: string, chmodExisting: boolean): void {
+  const created = mkdirSync(dir, { recursive: true, mode: DIRECTORY_MODE })
   if (created === undefined && !chmodExisting) return
-  await chmod(dir, DIRECTORY_MODE)
+  chmodSync(dir, DIRECTORY_MODE)
 }
 
 /** fsync a directory so a rename or a new file in it survives a crash. */
@@ -84,37 +85,66 @@ export async function writeVersionDir(
 
 /**
  * True when `<linkDir>/<name>` is our link to a version directory holding exactly
- * `files` (the same names, the same contents): publishing them again would change
- * nothing a reader sees, so the caller may skip the write, its fsyncs and the swap.
+ * `files` (the same names, the same contents, regular files of mode 0600): publishing
+ * them again would change nothing a reader sees, so the caller may skip the write, its
+ * fsyncs and the swap.
+ *
+ * Synchronous on purpose: it runs for every binding of every request, and almost
+ * always finds the binding unchanged. Through `fs/promises` each of its ~40 calls (for
+ * a binding of five entries) was a thread-pool round trip, 0.44 ms of CPU per binding
+ * in all; as plain system calls it is ~0.05 ms, blocking the event loop for about as
+ * long on a local disk (BENCHMARKS.md, the service-binding rows). A bindings root on a
+ * slow network file system would block it for longer.
+ *
+ * Each file is opened without following a link and without blocking (a FIFO put in its
+ * place must not hang the process), then checked through its own descriptor: a link, a
+ * FIFO, a file of another mode or length, or other bytes is "not published".
  */
-export async function publishedAs(
+export function publishedAs(
   linkDir: string,
   dataDir: string,
   name: string,
   files: ReadonlyMap<string, string>,
-): Promise<boolean> {
-  const dir = await ownTarget(join(linkDir, name), dataDir, name)
+): boolean {
+  const dir = ownTarget(join(linkDir, name), dataDir, name)
   if (dir === undefined) return false
   let present: string[]
   try {
-    present = await readdir(dir)
+    present = readdirSync(dir)
   } catch (error) {
     ignoreMissing(error as NodeJS.ErrnoException)
     return false
   }
   if (present.length !== files.size || present.some((file) => !files.has(file))) return false
   for (const [file, content] of files) {
-    const stats = await lstat(join(dir, file)).catch(() => undefined)
-    // A file someone replaced by a link or made readable to others is rewritten.
-    if (!stats?.isFile() || (stats.mode & 0o777) !== FILE_MODE) return false
-    // Bytes, not text: invalid UTF-8 in a tampered file must not compare equal.
-    const bytes = await readFile(join(dir, file)).catch((error: NodeJS.ErrnoException) => {
-      ignoreMissing(error) // swapped away or removed meanwhile: not published as these
-      return undefined
-    })
-    if (bytes === undefined || !bytes.equals(Buffer.from(content, 'utf8'))) return false
+    if (!holds(join(dir, file), Buffer.from(content, 'utf8'))) return false
   }
   return true
+}
+
+/** Flags that open a file for reading, refusing a link and never waiting on a FIFO. */
+const CHECK_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0)
+
+/** True when `path` is a regular file of mode 0600 holding exactly `expected`. */
+function holds(path: string, expected: Buffer): boolean {
+  let fd: number
+  try {
+    fd = openSync(path, CHECK_FLAGS)
+  } catch {
+    return false // missing, a link (ELOOP), unreadable: not published as these
+  }
+  try {
+    const stats = fstatSync(fd)
+    if (!stats.isFile() || (stats.mode & 0o777) !== FILE_MODE) return false
+    if (stats.size !== expected.length) return false
+    // One byte more than expected, to see a file that grew since the fstat.
+    const bytes = Buffer.allocUnsafe(expected.length + 1)
+    const read = readSync(fd, bytes, 0, bytes.length, 0)
+    // Bytes, not text: invalid UTF-8 in a tampered file must not compare equal.
+    return read === expected.length && bytes.subarray(0, read).equals(expected)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /**
@@ -128,7 +158,7 @@ export async function pruneSuperseded(
   dataDir: string,
   name: string,
 ): Promise<void> {
-  const current = await ownTarget(join(linkDir, name), dataDir, name)
+  const current = ownTarget(join(linkDir, name), dataDir, name)
   const previousLink = previousLinkOf(dataDir, name)
   const replacedAt = await lstat(previousLink).then(
     (stats) => stats.mtimeMs,
@@ -137,7 +167,7 @@ export async function pruneSuperseded(
       return undefined
     },
   )
-  let previous = await ownTarget(previousLink, dataDir, name)
+  let previous = ownTarget(previousLink, dataDir, name)
   if (replacedAt !== undefined && Date.now() - replacedAt >= ORPHAN_MIN_AGE_MS) {
     await unlink(previousLink).catch(ignoreMissing)
     if (previous !== undefined && previous !== current)
@@ -173,7 +203,7 @@ export async function swapLink(
   if (replaced.kind === 'legacy') await rm(replaced.dir, { recursive: true, force: true })
   if (replaced.kind !== 'link' || replaced.dir === undefined) return
   const previousLink = previousLinkOf(dataDir, name)
-  const older = await ownTarget(previousLink, dataDir, name)
+  const older = ownTarget(previousLink, dataDir, name)
   await replaceLink(dataDir, previousLink, relative(dataDir, replaced.dir))
   if (older !== undefined && older !== replaced.dir && older !== resolve(versionDir)) {
     await rm(older, { recursive: true, force: true })
@@ -225,7 +255,7 @@ export async function removeLink(linkDir: string, dataDir: string, name: string)
   const removed = await detach(linkDir, dataDir, name, true)
   if (removed.kind !== 'missing') await syncDirectory(linkDir)
   const previousLink = previousLinkOf(dataDir, name)
-  const older = await ownTarget(previousLink, dataDir, name)
+  const older = ownTarget(previousLink, dataDir, name)
   await unlink(previousLink).catch(ignoreMissing)
   for (const dir of [removed.kind === 'missing' ? undefined : removed.dir, older]) {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true })
@@ -255,10 +285,10 @@ async function replaceLink(dataDir: string, path: string, target: string): Promi
 }
 
 /** The versioned directory of `name` that the link `path` points at, if it is ours. */
-async function ownTarget(path: string, dataDir: string, name: string): Promise<string | undefined> {
+function ownTarget(path: string, dataDir: string, name: string): string | undefined {
   let target: string
   try {
-    target = resolve(dirname(path), await readlink(path))
+    target = resolve(dirname(path), readlinkSync(path))
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT' || code === 'EINVAL' || code === 'ENOTDIR') return undefined
@@ -300,7 +330,7 @@ async function detach(
     await rename(linkPath, aside)
     return { kind: 'legacy', dir: aside }
   }
-  const dir = stats.isSymbolicLink() ? await ownTarget(linkPath, dataDir, name) : undefined
+  const dir = stats.isSymbolicLink() ? ownTarget(linkPath, dataDir, name) : undefined
   if (unlinkLink) await unlink(linkPath)
   return stats.isSymbolicLink() ? { kind: 'link', dir } : { kind: 'file' }
 }

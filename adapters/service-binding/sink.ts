@@ -102,7 +102,7 @@ export class ServiceBindingSink implements BindingSink {
           const files = filesOf(binding)
           // The same binding again (a redelivery, a re-request, a refresh that found the
           // same values): what readers see is already this, so nothing is rewritten.
-          if (await publishedAs(layout.environmentDir, layout.dataDir, binding.name, files)) {
+          if (publishedAs(layout.environmentDir, layout.dataDir, binding.name, files)) {
             await this.#prune(layout, binding.name)
             return
           }
@@ -157,11 +157,11 @@ export class ServiceBindingSink implements BindingSink {
 
   async #prepare(layout: TargetLayout, operation: string): Promise<void> {
     await this.#attempt(`${operation}: create ${layout.environmentDir}`, async () => {
-      await ensureDirectory(this.#root, false)
-      await ensureDirectory(layout.appDir, true)
-      await ensureDirectory(layout.environmentDir, true)
-      await ensureDirectory(join(layout.appDir, DATA_DIR), true)
-      await ensureDirectory(layout.dataDir, true)
+      ensureDirectory(this.#root, false)
+      ensureDirectory(layout.appDir, true)
+      ensureDirectory(layout.environmentDir, true)
+      ensureDirectory(join(layout.appDir, DATA_DIR), true)
+      ensureDirectory(layout.dataDir, true)
     })
   }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import {
   chmodSync,
   existsSync,
@@ -9,6 +10,7 @@ import {
   readlinkSync,
   statSync,
   symlinkSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
@@ -117,6 +119,33 @@ describe('ServiceBindingSink.inject', () => {
     await sink.inject(target, [binding('orders-db', { host: 'db.local' })])
     expect(readlinkSync(join(envDir(), 'orders-db'))).not.toBe(dropped)
     expect(statSync(join(envDir(), 'orders-db', 'host')).mode & 0o777).toBe(0o600)
+  })
+
+  it('writes anew a binding whose published files were tampered with: other bytes, a link, a FIFO', async () => {
+    const same = () => binding('orders-db', { host: 'db.local', password: 's3cret' })
+    await sink.inject(target, [same()])
+    const tamper = async (how: (file: string) => void) => {
+      const before = readlinkSync(join(envDir(), 'orders-db'))
+      how(join(envDir(), 'orders-db', 'password'))
+      await sink.inject(target, [same()])
+      expect(readlinkSync(join(envDir(), 'orders-db'))).not.toBe(before)
+      const published = join(envDir(), 'orders-db', 'password')
+      expect(lstatSync(published).isFile()).toBe(true)
+      expect(read('orders-db', 'password')).toBe('s3cret')
+    }
+    await tamper((file) => writeFileSync(file, 's3creT')) // same length, other bytes
+    await tamper((file) => writeFileSync(file, 's3cret\n')) // one byte more
+    await tamper((file) => {
+      // A link to a file that holds the right bytes is still not our file.
+      writeFileSync(join(dir, 'elsewhere'), 's3cret', { mode: 0o600 })
+      unlinkSync(file)
+      symlinkSync(join(dir, 'elsewhere'), file)
+    })
+    await tamper((file) => {
+      // Reading a FIFO would wait for a writer forever: the check must not open it so.
+      unlinkSync(file)
+      execFileSync('mkfifo', ['-m', '600', file])
+    })
   })
 
   it('still removes the version a change replaced once readers had their minute, when nothing changes after', async () => {
