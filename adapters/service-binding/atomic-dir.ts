@@ -32,7 +32,8 @@ function randomSuffix(): string {
  * because mkdir's is filtered by the umask. `chmodExisting` also tightens a directory
  * that already existed (ours); the root, which may be shared, is left as it is.
  * Synchronous, like {@link publishedAs}: it runs for every request, and a directory
- * that exists costs two system calls, far less than two thread-pool round trips.
+ * that exists costs two or three system calls, far less than as many thread-pool round
+ * trips.
  */
 export function ensureDirectory(dir: string, chmodExisting: boolean): void {
   const created = mkdirSync(dir, { recursive: true, mode: DIRECTORY_MODE })
@@ -98,7 +99,9 @@ export async function writeVersionDir(
  *
  * Each file is opened without following a link and without blocking (a FIFO put in its
  * place must not hang the process), then checked through its own descriptor: a link, a
- * FIFO, a file of another mode or length, or other bytes is "not published".
+ * FIFO, a file of another mode or length, or other bytes is "not published". Windows
+ * has neither flag (they are 0 there) nor POSIX modes: no file there is ever 0600, so
+ * every binding is written anew on every inject — safe, and slow.
  */
 export function publishedAs(
   linkDir: string,

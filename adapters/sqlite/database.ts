@@ -150,11 +150,16 @@ interface PendingWrite {
  * time spent checkpointing, shrinks with the number of writes that share a commit.
  * BENCHMARKS.md ("Where the embedded runtime's time goes") has the measurement.
  *
- * What a caller sees is unchanged: its promise settles after the commit that made its
- * write durable (or failed it), and a write that throws is rolled back to its savepoint
- * and rejected alone; the others in the batch still commit. When the transaction itself
- * fails (the lock not granted within the busy timeout, an I/O error, a full disk) every
- * write in it is rejected and none is kept. `run` errors are mapped by `toError`.
+ * What a caller sees: its promise settles after the commit that included its write (as
+ * durable as any commit under `synchronous = NORMAL` in WAL mode: it survives the
+ * process, not necessarily a power cut), or with the error that failed it. A write that
+ * throws is rolled back to its savepoint and rejected alone; the others in the batch
+ * still commit. When the transaction itself fails (the lock not granted within the busy
+ * timeout, an I/O error, a full disk — SQLite may end the whole transaction on the
+ * latter two, whichever write hit it) every write in it is rejected and none is kept.
+ * Until its promise settles a write is not visible, not even to a read on the same
+ * connection: await it before reading what it wrote. `run` errors are mapped by
+ * `toError`.
  */
 export class WriteQueue {
   readonly #db: DatabaseSync

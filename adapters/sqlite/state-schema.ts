@@ -8,7 +8,11 @@ import { InvalidConfigError } from '../../broker/errors.ts'
 import { immediateTransaction } from './database.ts'
 import { LIFECYCLE_SCHEMA } from './lifecycle.ts'
 
-/** The layout {@link createStateSchema} leaves behind. */
+/**
+ * The layout {@link createStateSchema} leaves behind. A database at this version is not
+ * touched, its `CREATE … IF NOT EXISTS` statements not even run: a new table or index
+ * (here or in LIFECYCLE_SCHEMA) needs a new version, and its step below.
+ */
 export const STATE_SCHEMA_VERSION = 1
 
 /*
@@ -62,15 +66,11 @@ const COLUMNS = 'source, id, status, lease_until, outcome, completed_at, expires
  * @throws InvalidConfigError when the database's layout is newer than this code's.
  */
 export function createStateSchema(db: DatabaseSync, location: string): void {
-  // The common case, without taking the write lock: the layout is already current.
-  if (layoutVersion(db) === STATE_SCHEMA_VERSION) return
+  // Without taking the write lock: the common case (the layout is current), and a
+  // layout too new (refused as such, not as a lock another process holds).
+  if (checkedVersion(db, location) === STATE_SCHEMA_VERSION) return
   immediateTransaction(db, () => {
-    const version = layoutVersion(db)
-    if (version > STATE_SCHEMA_VERSION) {
-      throw new InvalidConfigError(
-        `${location}: the database has layout version ${version}, newer than this capbroker knows (${STATE_SCHEMA_VERSION}): upgrade capbroker`,
-      )
-    }
+    const version = checkedVersion(db, location)
     if (version < 1 && isWithoutRowid(db, 'requests')) {
       db.exec('ALTER TABLE requests RENAME TO requests_v0')
       db.exec('DROP INDEX IF EXISTS requests_expired; DROP INDEX IF EXISTS requests_lease')
@@ -83,8 +83,15 @@ export function createStateSchema(db: DatabaseSync, location: string): void {
   })
 }
 
-function layoutVersion(db: DatabaseSync): number {
-  return (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version
+/** The database's layout version; throws when it is newer than this code's. */
+function checkedVersion(db: DatabaseSync, location: string): number {
+  const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version
+  if (version > STATE_SCHEMA_VERSION) {
+    throw new InvalidConfigError(
+      `${location}: the database has layout version ${version}, newer than this capbroker knows (${STATE_SCHEMA_VERSION}): upgrade capbroker`,
+    )
+  }
+  return version
 }
 
 function isWithoutRowid(db: DatabaseSync, table: string): boolean {

@@ -45,8 +45,10 @@ interface RequestRow {
  * read-then-write of `claim` and `complete`.
  *
  * The constructor opens (and creates) the database, so a bad home fails at once with
- * an InvalidConfigError. A lock held longer than the busy timeout gives an
- * UnavailableError (retryable).
+ * an InvalidConfigError. It also upgrades a database of an older layout
+ * (createStateSchema): once, holding the write lock while it copies the requests table.
+ * A lock held longer than the busy timeout — by a call, or by another process's
+ * upgrade when constructing — gives an UnavailableError (retryable).
  */
 export class SqliteStateStore implements StateStore, LifecycleState {
   readonly #db: DatabaseSync

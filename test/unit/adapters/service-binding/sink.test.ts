@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import {
   chmodSync,
   existsSync,
@@ -14,6 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ServiceBindingSink } from '../../../../adapters/service-binding/index.ts'
@@ -121,7 +122,7 @@ describe('ServiceBindingSink.inject', () => {
     expect(statSync(join(envDir(), 'orders-db', 'host')).mode & 0o777).toBe(0o600)
   })
 
-  it('writes anew a binding whose published files were tampered with: other bytes, a link, a FIFO', async () => {
+  it('writes anew a binding whose published files were tampered with: other bytes, a link', async () => {
     const same = () => binding('orders-db', { host: 'db.local', password: 's3cret' })
     await sink.inject(target, [same()])
     const tamper = async (how: (file: string) => void) => {
@@ -141,11 +142,33 @@ describe('ServiceBindingSink.inject', () => {
       unlinkSync(file)
       symlinkSync(join(dir, 'elsewhere'), file)
     })
-    await tamper((file) => {
-      // Reading a FIFO would wait for a writer forever: the check must not open it so.
-      unlinkSync(file)
-      execFileSync('mkfifo', ['-m', '600', file])
+  })
+
+  it('writes anew a binding whose file was replaced by a FIFO, without waiting on it', async () => {
+    const entries = { host: 'db.local', password: 's3cret' }
+    await sink.inject(target, [binding('orders-db', entries)])
+    const before = readlinkSync(join(envDir(), 'orders-db'))
+    const file = join(envDir(), 'orders-db', 'password')
+    unlinkSync(file)
+    execFileSync('mkfifo', ['-m', '600', file])
+    // Opening a FIFO for reading can wait for a writer forever, and a wait in a system
+    // call stops this process's timers too: the inject runs in a child with a deadline.
+    const url = (path: string) =>
+      JSON.stringify(pathToFileURL(join(import.meta.dirname, path)).href)
+    const script = `
+      const { ServiceBindingSink } = await import(${url('../../../../adapters/service-binding/index.ts')})
+      const { binding } = await import(${url('./fixtures.ts')})
+      await new ServiceBindingSink({ root: ${JSON.stringify(root)} })
+        .inject(${JSON.stringify(target)}, [binding('orders-db', ${JSON.stringify(entries)})])`
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      timeout: 20_000,
+      encoding: 'utf8',
     })
+    expect(child.error, 'the inject hung on the FIFO').toBeUndefined()
+    expect(child.status, child.stderr).toBe(0)
+    expect(readlinkSync(join(envDir(), 'orders-db'))).not.toBe(before)
+    expect(lstatSync(join(envDir(), 'orders-db', 'password')).isFile()).toBe(true)
+    expect(read('orders-db', 'password')).toBe('s3cret')
   })
 
   it('still removes the version a change replaced once readers had their minute, when nothing changes after', async () => {

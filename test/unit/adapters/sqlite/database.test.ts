@@ -75,6 +75,8 @@ describe('WriteQueue: group commit', () => {
       queue.run('fourth', insert(db, 'c')),
     ]
     expect(keys(observer)).toEqual([]) // nothing is written before the commit
+    await writes[0]
+    expect(keys(observer)).toEqual(['a', 'c']) // the first settles with the whole batch
     const settled = await Promise.allSettled(writes)
     expect(settled.map((s) => s.status)).toEqual([
       'fulfilled',
@@ -93,21 +95,25 @@ describe('WriteQueue: group commit', () => {
     db.close()
   })
 
-  it('fails every write of a transaction that ends under it, keeps none, and goes on', async () => {
+  it('fails every write of a transaction a full disk ends, with that error, keeps none, and goes on', async () => {
     const db = open()
+    const { page_count: pages } = db.prepare('PRAGMA page_count').get() as { page_count: number }
+    db.exec(`PRAGMA max_page_count = ${pages}`) // the database may not grow: a "full disk"
     const queue = queueOn(db)
-    const writes = [
+    const settled = await Promise.allSettled([
       queue.run('first', insert(db, 'a')),
-      // What SQLite does on some errors (a full disk, I/O): it rolls the whole transaction back.
-      queue.run('second', () => {
-        db.exec('ROLLBACK')
-        throw new Error('disk I/O error')
-      }),
+      queue.run('second', insert(db, 'b'.repeat(100_000))), // needs pages it cannot have
       queue.run('third', insert(db, 'c')),
-    ]
-    const settled = await Promise.allSettled(writes)
-    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected'])
+    ])
+    // SQLite ends the whole transaction on SQLITE_FULL: the first write is gone too, and
+    // the third never ran. Each caller learns why.
+    expect(settled.map((s) => (s as PromiseRejectedResult).reason?.message)).toEqual([
+      'test: first: the disk is full',
+      'test: second: the disk is full',
+      'test: third: the disk is full',
+    ])
     expect(keys(db)).toEqual([])
+    db.exec('PRAGMA max_page_count = 1000000')
     expect(await queue.run('again', insert(db, 'd'))).toBe('d')
     expect(keys(db)).toEqual(['d'])
     db.close()

@@ -291,16 +291,18 @@ describe('SqliteStateStore layout', () => {
     })
   })
 
-  it('refuses a database written by a newer capbroker, and says so', async () => {
+  it('refuses a database written by a newer capbroker, and says so — even while it is busy', async () => {
     await open().close()
     const newer = raw()
     newer.exec('PRAGMA user_version = 2')
+    newer.exec('BEGIN IMMEDIATE') // a newer capbroker at work on it
+    const refusal = expect.objectContaining({
+      code: 'INVALID_CONFIG',
+      message: `state store ${home}: the database has layout version 2, newer than this capbroker knows (1): upgrade capbroker`,
+    })
+    expect(() => new SqliteStateStore({ home, busyTimeoutMs: 10 })).toThrow(refusal)
+    newer.exec('ROLLBACK')
     newer.close()
-    expect(() => open()).toThrow(
-      expect.objectContaining({
-        code: 'INVALID_CONFIG',
-        message: `state store ${home}: the database has layout version 2, newer than this capbroker knows (1): upgrade capbroker`,
-      }),
-    )
+    expect(() => open()).toThrow(refusal)
   })
 })
