@@ -22,6 +22,7 @@ import {
   parsePackagedCatalog,
   picomatchGlobs,
 } from '../broker/catalog/load.ts'
+import { packagedStamp } from '../broker/catalog/stamp.ts'
 import { recordGlobs } from '../broker/globs.ts'
 import { parseTemplate } from '../broker/template.ts'
 import { triggerSecretReferences } from '../broker/triggers/trigger-secrets.ts'
@@ -338,14 +339,23 @@ export async function describePackagedCatalog(
 }
 
 /**
- * The packaged form of a validated catalog, as the functions read it: its document and
- * the regexes of exactly the globs building it asks for — found by building it once
- * more with picomatch, recording each glob, so no list of where globs live is kept.
+ * The packaged form of a validated catalog, as the functions read it: its document, the
+ * regexes of exactly the globs building it asks for — found by building it once more
+ * with picomatch, recording each glob, so no list of where globs live is kept — and the
+ * stamp that lets the functions build it without checking it again.
  */
 export function packagedCatalogJson(catalog: Catalog): string {
   const recording = recordGlobs(picomatchGlobs)
   catalogFromDocument(catalog.document, catalog.file, recording.compile)
-  const packaged: PackagedCatalogFile = { catalog: catalog.document, globs: recording.recorded() }
+  // Stamped as the functions will read it: what JSON keeps of the document.
+  const { catalog: document, globs } = JSON.parse(
+    JSON.stringify({ catalog: catalog.document, globs: recording.recorded() }),
+  ) as PackagedCatalogFile
+  const packaged: PackagedCatalogFile = {
+    catalog: document,
+    globs,
+    stamp: packagedStamp(document, globs),
+  }
   return JSON.stringify(packaged)
 }
 

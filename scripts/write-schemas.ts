@@ -10,6 +10,7 @@
  * differ (the unit suite runs the check, so a schema change without regenerated files
  * fails the build).
  */
+import { createHash } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -197,7 +198,13 @@ export function renderChecks(module: CheckModule): string {
     body.includes('Hashing.') ? `import { Hashing } from 'typebox/system'` : undefined,
     `import type { CheckedSchema } from '${importPath(module.file, 'events/validate.ts')}'`,
   ].filter((line) => line !== undefined)
-  return [header(module.sources), '// @ts-nocheck', ...imports, '', body, ''].join('\n')
+  // Names these checks in a packaged catalog's stamp (broker/catalog/stamp.ts): a file
+  // checked by other checks is checked again.
+  const digest = createHash('sha256').update(body).digest('hex').slice(0, 16)
+  const digestLine = `/** A digest of the checks above. */\nexport const CHECKS_DIGEST = ${JSON.stringify(digest)}`
+  return [header(module.sources), '// @ts-nocheck', ...imports, '', body, '', digestLine, ''].join(
+    '\n',
+  )
 }
 
 /**

@@ -21,6 +21,7 @@ import type {
   EnvironmentConfig,
   StoreConfig,
 } from './schema.ts'
+import { packagedStamp } from './stamp.ts'
 
 /** The adapter kinds a catalog may name. */
 const ADAPTER_KINDS = Object.keys(StoreOptions) as AdapterKind[]
@@ -115,17 +116,22 @@ export function parseCatalogJson(
 
 /**
  * What packaging writes for the Lambda functions (infra/catalog-access.ts): the
- * validated catalog document and every glob it holds, compiled.
+ * validated catalog document, every glob it holds, compiled, and the stamp of the two
+ * (broker/catalog/stamp.ts).
  */
 export interface PackagedCatalogFile {
   readonly catalog: CatalogDocument
   readonly globs: readonly PackagedGlob[]
+  readonly stamp?: string
 }
 
 /**
- * Reads a packaged catalog ({@link PackagedCatalogFile}) and validates the document
- * again; its globs come from the file, so picomatch is not loaded. `hint` says where
- * such a file comes from, for anything else: a YAML catalog or a plain JSON one.
+ * Reads a packaged catalog ({@link PackagedCatalogFile}); its globs come from the file,
+ * so picomatch is not loaded. A file whose stamp matches was checked when it was
+ * packaged, by the checks this code carries, and has not changed since: its catalog is
+ * built without checking it again. Any other is checked in full, as a YAML catalog is.
+ * `hint` says where such a file comes from, for anything else: a YAML catalog or a
+ * plain JSON one.
  */
 export function parsePackagedCatalog(text: string, file: string, hint: string): Catalog {
   const data = parseJson(text, file, hint)
@@ -137,14 +143,19 @@ export function parsePackagedCatalog(text: string, file: string, hint: string): 
         : 'is not a packaged catalog (expected { catalog, globs })'
     throw new CatalogError(file, [{ path: '', message: `${what}; ${hint}` }])
   }
-  return catalogFromDocument(data.catalog, file, packagedGlobs(data.globs, file))
+  const compile = packagedGlobs(data.globs, file)
+  if (data.stamp === packagedStamp(data.catalog, data.globs))
+    return buildCatalog(file, data.catalog as CatalogDocument, compile)
+  return catalogFromDocument(data.catalog, file, compile)
 }
 
 const isObject = (data: unknown): data is Record<string, unknown> =>
   typeof data === 'object' && data !== null && !Array.isArray(data)
 
 /** The envelope only: the document and the table are checked by their readers. */
-const isPackagedCatalog = (data: unknown): data is { catalog: unknown; globs: unknown[] } =>
+const isPackagedCatalog = (
+  data: unknown,
+): data is { catalog: unknown; globs: unknown[]; stamp?: unknown } =>
   isObject(data) && 'catalog' in data && Array.isArray(data.globs)
 
 /** The JSON value of `text`, or a {@link CatalogError} that says where it is not JSON. */

@@ -64,3 +64,6 @@ export const OtherWork: CheckedSchema = {
   return (value) => check_0(value)
 })(),
 }
+
+/** A digest of the checks above. */
+export const CHECKS_DIGEST = "b411f238b4ce9ac4"

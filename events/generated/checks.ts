@@ -56,3 +56,6 @@ export const ReleasedData: CheckedSchema = {
   return (value) => check_0(value)
 })(),
 }
+
+/** A digest of the checks above. */
+export const CHECKS_DIGEST = "9048428eb0d2317d"

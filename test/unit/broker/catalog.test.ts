@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { packagedStamp } from '../../../broker/catalog/stamp.ts'
 import {
   CatalogError,
   parseCatalog,
@@ -245,6 +246,40 @@ describe('parsePackagedCatalog (what the Lambda functions read)', () => {
     envelope.catalog.classes[0].store = 'nowhere'
     expect(() => parsePackagedCatalog(JSON.stringify(envelope), 'catalog.json', hint)).toThrow(
       /catalog\.json: classes\[0\]\.store: unknown store "nowhere"/,
+    )
+  })
+
+  it('checks in full a file whose stamp does not match: edited, or stamped by other checks', () => {
+    const envelope = JSON.parse(packaged)
+    // Valid edits and an unknown stamp read as before: the check runs and passes.
+    envelope.catalog.cache = { ttl: '1m' }
+    expect(parsePackagedCatalog(JSON.stringify(envelope), 'catalog.json', hint).cacheTtlMs).toBe(
+      60_000,
+    )
+    const unstamped = { ...JSON.parse(packaged), stamp: undefined }
+    expect(parsePackagedCatalog(JSON.stringify(unstamped), 'catalog.json', hint).document).toEqual(
+      JSON.parse(packaged).catalog,
+    )
+    // An invalid catalog under a stamp from other checks (another capbroker) is refused.
+    const { catalog, globs } = JSON.parse(packaged)
+    catalog.classes[0].store = 'nowhere'
+    const foreign = `0000000000000000.${packagedStamp(catalog, globs).split('.')[1]}`
+    expect(() =>
+      parsePackagedCatalog(
+        JSON.stringify({ catalog, globs, stamp: foreign }),
+        'catalog.json',
+        hint,
+      ),
+    ).toThrow(/catalog\.json: classes\[0\]\.store: unknown store "nowhere"/)
+  })
+
+  it('builds a file whose stamp matches without checking it again: packaging did', () => {
+    // Shown with what only a stamp forged by hand can carry: an invalid document.
+    const { catalog, globs } = JSON.parse(packaged)
+    catalog.classes[0].store = 'nowhere'
+    const forged = JSON.stringify({ catalog, globs, stamp: packagedStamp(catalog, globs) })
+    expect(parsePackagedCatalog(forged, 'catalog.json', hint).document.classes[0]?.store).toBe(
+      'nowhere',
     )
   })
 

@@ -325,8 +325,8 @@ describe('describePackagedCatalog', () => {
     await writeFile(join(dir, 'capbroker.yaml'), MIXED)
     const described = await describePackagedCatalog(dir, { CAPBROKER_CATALOG: 'capbroker.yaml' })
     expect(described.path).toBe('capbroker.yaml')
-    // The functions' copy: the validated document and its globs compiled, as JSON, and
-    // no temporary file left.
+    // The functions' copy: the validated document, its globs compiled, and their stamp,
+    // as JSON, and no temporary file left.
     expect(described.runtimePath).toBe('.capbroker-package/catalog.json')
     const json = await readFile(join(dir, described.runtimePath), 'utf8')
     const prod = picomatchGlobs('prod', { dot: false }).source
@@ -337,6 +337,7 @@ describe('describePackagedCatalog', () => {
         { glob: 'prod', dot: false, regex: prod },
         { glob: 'dev', dot: false, regex: dev },
       ],
+      stamp: expect.stringMatching(/^[0-9a-f]{16}\.[0-9a-f]{16}$/),
     })
     // Beside it, the problem lister the functions load on a failed check: a CommonJS
     // module that lists problems as the embedded runtime does.
