@@ -121,8 +121,9 @@ async function createSink(
 
 /**
  * Reads the packaged catalog: the JSON that packaging writes from capbroker.yaml, its
- * globs already compiled (infra/catalog-access.ts), validated again. A missing file, a
- * YAML one or a plain JSON catalog says how to get the right one.
+ * globs already compiled (infra/catalog-access.ts) — built as it is when its stamp
+ * matches, validated again when not (broker/catalog/stamp.ts). A missing file, a YAML one
+ * or a plain JSON catalog says how to get the right one.
  */
 export function readPackagedCatalog(path: string): Catalog {
   const text = readCatalogText(path, {

@@ -22,6 +22,7 @@ import {
   parsePackagedCatalog,
   picomatchGlobs,
 } from '../broker/catalog/load.ts'
+import type { CatalogDocument } from '../broker/catalog/schema.ts'
 import { packagedStamp } from '../broker/catalog/stamp.ts'
 import { recordGlobs } from '../broker/globs.ts'
 import { parseTemplate } from '../broker/template.ts'
@@ -345,17 +346,13 @@ export async function describePackagedCatalog(
  * stamp that lets the functions build it without checking it again.
  */
 export function packagedCatalogJson(catalog: Catalog): string {
+  // Checked and stamped as the functions will read it: what JSON keeps of the document.
+  const document = JSON.parse(JSON.stringify(catalog.document)) as CatalogDocument
   const recording = recordGlobs(picomatchGlobs)
-  catalogFromDocument(catalog.document, catalog.file, recording.compile)
-  // Stamped as the functions will read it: what JSON keeps of the document.
-  const { catalog: document, globs } = JSON.parse(
-    JSON.stringify({ catalog: catalog.document, globs: recording.recorded() }),
-  ) as PackagedCatalogFile
-  const packaged: PackagedCatalogFile = {
-    catalog: document,
-    globs,
-    stamp: packagedStamp(document, globs),
-  }
+  catalogFromDocument(document, catalog.file, recording.compile)
+  const globs = JSON.parse(JSON.stringify(recording.recorded())) as PackagedCatalogFile['globs']
+  const stamp = packagedStamp(document, globs)
+  const packaged: PackagedCatalogFile = { catalog: document, globs, ...(stamp ? { stamp } : {}) }
   return JSON.stringify(packaged)
 }
 

@@ -128,8 +128,9 @@ export interface PackagedCatalogFile {
 /**
  * Reads a packaged catalog ({@link PackagedCatalogFile}); its globs come from the file,
  * so picomatch is not loaded. A file whose stamp matches was checked when it was
- * packaged, by the checks this code carries, and has not changed since: its catalog is
- * built without checking it again. Any other is checked in full, as a YAML catalog is.
+ * packaged, by the generated checks this code carries, and has not changed since: its
+ * catalog is built without checking it again (stamp.ts says what the stamp does not
+ * name). Any other is checked in full, as a YAML catalog is.
  * `hint` says where such a file comes from, for anything else: a YAML catalog or a
  * plain JSON one.
  */
@@ -144,7 +145,7 @@ export function parsePackagedCatalog(text: string, file: string, hint: string): 
     throw new CatalogError(file, [{ path: '', message: `${what}; ${hint}` }])
   }
   const compile = packagedGlobs(data.globs, file)
-  if (data.stamp === packagedStamp(data.catalog, data.globs))
+  if (typeof data.stamp === 'string' && data.stamp === packagedStamp(data.catalog, data.globs))
     return buildCatalog(file, data.catalog as CatalogDocument, compile)
   return catalogFromDocument(data.catalog, file, compile)
 }

@@ -1,9 +1,16 @@
 /**
- * The stamp packaging puts on a packaged catalog (infra/catalog-access.ts): which checks
- * validated it, and a digest of what they validated. A function that reads a file whose
- * stamp matches — the same checks, the same content — builds its catalog without
- * checking it again; any other file (edited by hand, written by another capbroker, or
- * without a stamp) is checked in full, and refused if it does not pass.
+ * The stamp packaging puts on a packaged catalog (infra/catalog-access.ts): which
+ * generated checks validated it (CHECKS_DIGEST, a digest of the schema checks that
+ * `npm run schemas` writes) and a digest of what they validated. A function that reads a
+ * file whose stamp matches — the same generated checks, the same content — builds its
+ * catalog without checking it again; any other file (edited by hand, validated by other
+ * generated checks, or without a stamp) is checked in full, and refused if it does not
+ * pass.
+ *
+ * What the stamp does not name: the checks written as code (cross-references,
+ * templates, the trigger sections). A file packaged by another build whose schema is the
+ * same but whose code checks differ is trusted. `npm run package` writes the file and
+ * the bundles in one run, from one checkout, so they agree.
  *
  * Not a security control: whoever can change the file can change its stamp, as they can
  * change the code beside it. It tells an intact file from an accident, for a fraction of
@@ -11,9 +18,19 @@
  */
 import { CHECKS_DIGEST } from '../generated/checks.ts'
 
-/** The stamp of a packaged catalog's `catalog` and `globs`, as JSON would carry them. */
-export function packagedStamp(catalog: unknown, globs: unknown): string {
-  return `${CHECKS_DIGEST}.${digestOf(JSON.stringify({ catalog, globs }))}`
+/**
+ * The stamp of a packaged catalog's `catalog` and `globs`, as JSON would carry them; none
+ * for a value JSON cannot write back (nested too deep for the stack), which then gets
+ * the full check and its own error.
+ */
+export function packagedStamp(catalog: unknown, globs: unknown): string | undefined {
+  let json: string
+  try {
+    json = JSON.stringify({ catalog, globs })
+  } catch {
+    return undefined
+  }
+  return `${CHECKS_DIGEST}.${digestOf(json)}`
 }
 
 /**

@@ -212,7 +212,9 @@ describe('parsePackagedCatalog (what the Lambda functions read)', () => {
   const hint = 'the functions read what npm run package writes'
   const packaged = packagedCatalogJson(parseCatalog(design, 'capbroker.yaml'))
 
-  it('reads what packaging writes', () => {
+  it('reads what packaging writes, whose stamp matches', () => {
+    const { catalog: document, globs, stamp } = JSON.parse(packaged)
+    expect(stamp).toBe(packagedStamp(document, globs)) // the functions take the short path
     const catalog = parsePackagedCatalog(packaged, 'catalog.json', hint)
     expect(catalog.document).toEqual(parseCatalog(design, 'capbroker.yaml').document)
     expect(
@@ -249,21 +251,20 @@ describe('parsePackagedCatalog (what the Lambda functions read)', () => {
     )
   })
 
-  it('checks in full a file whose stamp does not match: edited, or stamped by other checks', () => {
+  it('checks in full a file whose stamp does not match: edited, unstamped, or stamped by other checks', () => {
     const envelope = JSON.parse(packaged)
-    // Valid edits and an unknown stamp read as before: the check runs and passes.
+    // A valid edit reads as before: the check runs and passes.
     envelope.catalog.cache = { ttl: '1m' }
     expect(parsePackagedCatalog(JSON.stringify(envelope), 'catalog.json', hint).cacheTtlMs).toBe(
       60_000,
     )
-    const unstamped = { ...JSON.parse(packaged), stamp: undefined }
-    expect(parsePackagedCatalog(JSON.stringify(unstamped), 'catalog.json', hint).document).toEqual(
-      JSON.parse(packaged).catalog,
-    )
-    // An invalid catalog under a stamp from other checks (another capbroker) is refused.
+    // An invalid catalog without a stamp, or under a stamp of other checks, is refused.
     const { catalog, globs } = JSON.parse(packaged)
     catalog.classes[0].store = 'nowhere'
-    const foreign = `0000000000000000.${packagedStamp(catalog, globs).split('.')[1]}`
+    expect(() =>
+      parsePackagedCatalog(JSON.stringify({ catalog, globs }), 'catalog.json', hint),
+    ).toThrow(/catalog\.json: classes\[0\]\.store: unknown store "nowhere"/)
+    const foreign = `0000000000000000.${packagedStamp(catalog, globs)?.split('.')[1]}`
     expect(() =>
       parsePackagedCatalog(
         JSON.stringify({ catalog, globs, stamp: foreign }),
