@@ -4,6 +4,7 @@
  * in the function's log instead of an SDK error three calls later.
  */
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path'
+import { isHttpUrl } from '../adapters/aws-common/options.ts'
 import { InvalidConfigError } from '../broker/errors.ts'
 import { isLogLevel, type LogLevel } from '../server/logger.ts'
 
@@ -39,7 +40,7 @@ export function readAwsClientSettings(env: FunctionEnvironment): AwsClientSettin
     throw new InvalidConfigError(`AWS_REGION must be an AWS region like eu-west-1`)
   const endpoint = env.CAPBROKER_AWS_ENDPOINT?.trim()
   if (endpoint === undefined || endpoint === '') return { region }
-  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol))
+  if (!isHttpUrl(endpoint))
     throw new InvalidConfigError('CAPBROKER_AWS_ENDPOINT must be an http(s) URL')
   return { region, endpoint }
 }

@@ -22,8 +22,8 @@ function load(): NonNullable<typeof loaded> {
   const path = problemsPath(process.env)
   try {
     // A require() esbuild leaves alone: the file is not part of the bundle.
-    const load = process.getBuiltinModule('node:module').createRequire(path)
-    return { lister: (load(path) as typeof Problems).listProblems }
+    const requireFrom = process.getBuiltinModule('node:module').createRequire(path)
+    return { lister: (requireFrom(path) as typeof Problems).listProblems }
   } catch (error) {
     const code = (error as { code?: string }).code ?? 'error'
     return {

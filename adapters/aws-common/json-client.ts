@@ -20,7 +20,7 @@ import { sleep } from '../../broker/builtins.ts'
 import { InvalidConfigError } from '../../broker/errors.ts'
 import { fullJitterDelay } from './backoff.ts'
 import { classifyAwsFailure, isTransientFailure } from './failure.ts'
-import type { AwsClientOptions, AwsCredentialsOption } from './options.ts'
+import { type AwsClientOptions, type AwsCredentialsOption, isHttpUrl } from './options.ts'
 
 /** One AWS JSON-protocol API. */
 export interface AwsJsonService {
@@ -146,8 +146,7 @@ export function defaultEndpoint(
     for (const variable of [`AWS_ENDPOINT_URL_${service.envId}`, 'AWS_ENDPOINT_URL']) {
       const value = env[variable]?.trim()
       if (value === undefined || value === '') continue
-      if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol))
-        throw new InvalidConfigError(`${variable} must be an http(s) URL`)
+      if (!isHttpUrl(value)) throw new InvalidConfigError(`${variable} must be an http(s) URL`)
       return value
     }
   }

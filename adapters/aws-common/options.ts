@@ -136,7 +136,8 @@ function pickCredentials(c: AwsCredentialsOption): AwsCredentialsOption {
     : { accessKeyId, secretAccessKey, sessionToken }
 }
 
-function isHttpUrl(value: unknown): boolean {
+/** True for an absolute `http:` or `https:` URL: what every endpoint setting must be. */
+export function isHttpUrl(value: unknown): boolean {
   if (typeof value !== 'string' || !URL.canParse(value)) return false
   const protocol = new URL(value).protocol
   return protocol === 'http:' || protocol === 'https:'

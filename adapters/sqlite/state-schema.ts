@@ -71,14 +71,17 @@ export function createStateSchema(db: DatabaseSync, location: string): void {
   if (checkedVersion(db, location) === STATE_SCHEMA_VERSION) return
   immediateTransaction(db, () => {
     const version = checkedVersion(db, location)
-    if (version < 1 && isWithoutRowid(db, 'requests')) {
+    // Version 0's requests table is moved aside, the tables created, and its rows copied.
+    const upgrade = version < 1 && isWithoutRowid(db, 'requests')
+    if (upgrade) {
       db.exec('ALTER TABLE requests RENAME TO requests_v0')
       db.exec('DROP INDEX IF EXISTS requests_expired; DROP INDEX IF EXISTS requests_lease')
-      db.exec(REQUESTS)
+    }
+    db.exec(REQUESTS + BINDINGS + LIFECYCLE_SCHEMA)
+    if (upgrade) {
       db.exec(`INSERT INTO requests (${COLUMNS}) SELECT ${COLUMNS} FROM requests_v0`)
       db.exec('DROP TABLE requests_v0')
     }
-    db.exec(REQUESTS + BINDINGS + LIFECYCLE_SCHEMA)
     db.exec(`PRAGMA user_version = ${STATE_SCHEMA_VERSION}`)
   })
 }

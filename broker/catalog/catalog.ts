@@ -4,7 +4,8 @@
  * document (with line numbers for every problem) and compiles its globs with picomatch;
  * the Lambda functions read the JSON that packaging writes from it, with the globs
  * already compiled (infra/catalog-access.ts, {@link parsePackagedCatalog}), and so
- * never load a YAML parser nor picomatch. Every problem names the file, the path in the
+ * never load a YAML parser, nor picomatch for the catalog's globs (the github and slack
+ * triggers still match branches and chat users' apps with it). Every problem names the file, the path in the
  * document and what was expected; all problems are reported at once.
  */
 import { validate } from '../../events/index.ts'
@@ -98,20 +99,6 @@ export function catalogFromDocument(
   }))
   if (problems.length > 0) throw new CatalogError(file, problems)
   return buildCatalog(file, document, compile)
-}
-
-/**
- * Reads a catalog document serialised as JSON and validates it, its globs compiled by
- * `compile`. `hint` says where such a file comes from, for a file that is not JSON (a
- * YAML catalog given by mistake).
- */
-export function parseCatalogJson(
-  text: string,
-  file: string,
-  hint: string,
-  compile: GlobCompiler,
-): Catalog {
-  return catalogFromDocument(parseJson(text, file, hint), file, compile)
 }
 
 /**

@@ -2,8 +2,8 @@
  * Loads `capbroker.yaml`: YAML → the checks of catalog.ts → a {@link Catalog}, every
  * problem with its line and column, its globs compiled by picomatch. Everything but the
  * YAML is in catalog.ts, which this module re-exports; code that never reads YAML (the
- * Lambda functions) imports that one, so its bundle carries no YAML parser and no
- * picomatch.
+ * Lambda functions) imports that one, so its bundle carries no YAML parser, nor picomatch
+ * for the catalog's globs.
  */
 import { type Document, LineCounter, type Node, parseDocument } from 'yaml'
 import { pointerSegments } from '../../events/index.ts'

@@ -1,7 +1,8 @@
 /**
  * The catalog's globs compiled by picomatch: what the YAML path (CLI, embedded runtime,
  * packaging) uses. The Lambda functions read the regexes packaging stored instead
- * (../globs.ts), so that picomatch is not in their bundles; import this module only
+ * (../globs.ts), so that picomatch is in no bundle but github's and slack's, whose
+ * triggers match branches and chat users' apps with it directly; import this module only
  * where a YAML catalog is read.
  */
 import picomatch from 'picomatch'

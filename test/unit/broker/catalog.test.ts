@@ -1,13 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { packagedStamp } from '../../../broker/catalog/stamp.ts'
-import {
-  CatalogError,
-  parseCatalog,
-  parseCatalogJson,
-  parsePackagedCatalog,
-  picomatchGlobs,
-} from '../../../broker/index.ts'
+import { CatalogError, parseCatalog, parsePackagedCatalog } from '../../../broker/index.ts'
 import { packagedCatalogJson } from '../../../infra/catalog-access.ts'
 
 const design = readFileSync(new URL('../../support/design-catalog.yaml', import.meta.url), 'utf8')
@@ -155,17 +149,17 @@ describe('parseCatalog', () => {
   })
 })
 
-describe('parseCatalogJson', () => {
+describe('parsePackagedCatalog without a stamp: the full check of the JSON form', () => {
   const hint = 'package it with npm run package'
+  const unstamped = (document: unknown) =>
+    JSON.stringify({
+      catalog: document,
+      globs: JSON.parse(packagedCatalogJson(parseCatalog(design, 'capbroker.yaml'))).globs,
+    })
 
   it('builds the same catalog from the JSON form as from the YAML', () => {
     const fromYaml = parseCatalog(design, 'capbroker.yaml')
-    const fromJson = parseCatalogJson(
-      JSON.stringify(fromYaml.document),
-      'catalog.json',
-      hint,
-      picomatchGlobs,
-    )
+    const fromJson = parsePackagedCatalog(unstamped(fromYaml.document), 'catalog.json', hint)
     expect(fromJson.document).toEqual(fromYaml.document)
     expect(fromJson.findClass('postgres', undefined, 'prod')).toEqual(
       fromYaml.findClass('postgres', undefined, 'prod'),
@@ -182,7 +176,7 @@ describe('parseCatalogJson', () => {
     ;(document.classes[0] as { store: string }).store = 'nowhere'
     let message = ''
     try {
-      parseCatalogJson(JSON.stringify(document), 'catalog.json', hint, picomatchGlobs)
+      parsePackagedCatalog(unstamped(document), 'catalog.json', hint)
     } catch (error) {
       expect(error).toBeInstanceOf(CatalogError)
       message = (error as Error).message
@@ -192,19 +186,17 @@ describe('parseCatalogJson', () => {
   })
 
   it('refuses YAML (or anything not JSON) with the hint, and an empty or oversized file', () => {
-    expect(() => parseCatalogJson(design, 'capbroker.yaml', hint, picomatchGlobs)).toThrow(
+    expect(() => parsePackagedCatalog(design, 'capbroker.yaml', hint)).toThrow(
       /capbroker\.yaml[\s\S]*is not JSON[\s\S]*package it with npm run package/,
     )
-    expect(() => parseCatalogJson(design, 'capbroker.yaml', hint, picomatchGlobs)).not.toThrow(
-      /version/,
-    )
-    expect(() => parseCatalogJson('{"version": 1,', 'catalog.json', hint, picomatchGlobs)).toThrow(
+    expect(() => parsePackagedCatalog(design, 'capbroker.yaml', hint)).not.toThrow(/version/)
+    expect(() => parsePackagedCatalog('{"version": 1,', 'catalog.json', hint)).toThrow(
       /is not JSON \(at position 14/,
     )
-    expect(() => parseCatalogJson('null', 'catalog.json', hint, picomatchGlobs)).toThrow(/is empty/)
-    expect(() =>
-      parseCatalogJson(' '.repeat(1024 * 1024 + 1), 'catalog.json', hint, picomatchGlobs),
-    ).toThrow(/larger than/)
+    expect(() => parsePackagedCatalog(unstamped(null), 'catalog.json', hint)).toThrow(/is empty/)
+    expect(() => parsePackagedCatalog(' '.repeat(1024 * 1024 + 1), 'catalog.json', hint)).toThrow(
+      /larger than/,
+    )
   })
 })
 

@@ -2,7 +2,7 @@
  * Every process checks values with the checks `npm run schemas` generates from the
  * TypeBox schemas (events/generated/checks.ts, broker/generated/checks.ts). They must
  * accept and reject exactly what TypeBox's interpreter does over the schemas themselves,
- * and the problems listed for a rejected value must be the interpreter's.
+ * and a rejected value must have problems listed (in our own words: validate.ts).
  */
 import fc from 'fast-check'
 import { Errors } from 'typebox/schema'
@@ -54,24 +54,27 @@ describe('generated checks', () => {
     expect(JSON.parse(strip(JSON.stringify(schema)))).toEqual(JSON.parse(json))
   })
 
-  it.each(types)('%s: the same verdict and the same problems as the interpreter', (type) => {
-    const samples: unknown[] = [
-      validData[type],
-      { ...validData[type], unexpected: true },
-      {},
-      null,
-      'text',
-      [validData[type]],
-    ]
-    for (const sample of samples) {
-      expect(dataChecks[type].check(sample)).toBe(Value.Check(dataSchemas[type], sample))
-      const [, interpreted] = Errors(dataSchemas[type], sample)
-      const listed = validate(dataChecks[type], sample, 'data')
-      expect(listed.length > 0).toBe(interpreted.length > 0)
-    }
-    expect(validate(dataChecks[type], validData[type])).toEqual([])
-    expect(samples.slice(1).every((s) => validate(dataChecks[type], s).length > 0)).toBe(true)
-  })
+  it.each(types)(
+    '%s: the same verdict as the interpreter, and problems whenever it has some',
+    (type) => {
+      const samples: unknown[] = [
+        validData[type],
+        { ...validData[type], unexpected: true },
+        {},
+        null,
+        'text',
+        [validData[type]],
+      ]
+      for (const sample of samples) {
+        expect(dataChecks[type].check(sample)).toBe(Value.Check(dataSchemas[type], sample))
+        const [, interpreted] = Errors(dataSchemas[type], sample)
+        const listed = validate(dataChecks[type], sample, 'data')
+        expect(listed.length > 0).toBe(interpreted.length > 0)
+      }
+      expect(validate(dataChecks[type], validData[type])).toEqual([])
+      expect(samples.slice(1).every((s) => validate(dataChecks[type], s).length > 0)).toBe(true)
+    },
+  )
 
   it('agree with the interpreter on arbitrary values and on valid data with one field changed', () => {
     const mutated = fc

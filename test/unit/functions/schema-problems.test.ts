@@ -50,6 +50,8 @@ describe('the packaged problem lister', () => {
     const requested = dataChecks[EventTypes.requested]
     expect(listProblems(requested, bad, 'data')).toEqual(listedHere(requested, bad, 'data'))
     expect(listProblems(requested, bad, 'data').length).toBeGreaterThan(1)
+    // Never the value itself.
+    expect(JSON.stringify(listProblems(requested, bad, 'data'))).not.toContain('Postgres!')
     expect(listProblems(CatalogShape, badCatalog)).toEqual(listedHere(CatalogShape, badCatalog))
   }, 30_000)
 
@@ -66,7 +68,5 @@ describe('the packaged problem lister', () => {
         pointer: '',
       },
     ])
-    // Never the value itself.
-    expect(JSON.stringify(problems)).not.toContain('Postgres!')
   })
 })
