@@ -12,8 +12,10 @@
  * per attempt; keep-alive sockets; errors shaped like the SDK's service exceptions
  * (`name` = the error code, `$metadata`, `$fault`, `$response`), so failure.ts
  * classifies both alike. Credentials: the options' static ones, else the environment's
- * (`AWS_ACCESS_KEY_ID`, … — what Lambda provides), else the SDK's default provider
- * chain (profiles, SSO, container and instance roles), loaded only in that case.
+ * (`AWS_ACCESS_KEY_ID`, … — what Lambda provides — unless `AWS_PROFILE` names a profile),
+ * else the SDK's default provider chain (profiles, SSO, container and instance roles),
+ * loaded only in that case. Endpoint: the options', else `AWS_ENDPOINT_URL_<SERVICE>` or
+ * `AWS_ENDPOINT_URL` as the AWS CLI reads them, else the service's regional endpoint.
  */
 import type * as Http from 'node:http'
 import { sleep } from '../../broker/builtins.ts'
@@ -394,8 +396,8 @@ let chain: Promise<CredentialSource> | undefined
 
 /**
  * The environment's credentials (what Lambda sets; unless AWS_PROFILE names a profile),
- * else the SDK's default chain, loaded only then — so a Lambda function never loads it, and a laptop with a profile or SSO
- * login works as it does with the AWS CLI.
+ * else the SDK's default chain, loaded only then — so a Lambda function never loads it,
+ * and a laptop with a profile or SSO login works as it does with the AWS CLI.
  */
 async function defaultCredentials(): Promise<AwsCredentialsOption> {
   const env = process.env

@@ -9,6 +9,7 @@ import type {
   GetSecretValueCommandOutput,
   PutSecretValueCommandOutput,
 } from '@aws-sdk/client-secrets-manager'
+import { nodeCrypto } from '../../broker/builtins.ts'
 import { BrokerError, InvalidSecretError } from '../../broker/errors.ts'
 import type {
   CallOptions,
@@ -169,8 +170,7 @@ export class AwsSecretsManagerStore implements WritableSecretStore {
    * Writes a new version unless the current one holds the same value; creates a missing
    * secret. Each write carries a new ClientRequestToken (the new version's id), which
    * Secrets Manager requires of callers that are not an AWS SDK, and which makes a
-   * retried call of the same write idempotent. (The global `crypto`: node:crypto is
-   * not loaded at cold start for it.)
+   * retried call of the same write idempotent.
    */
   async write(key: string, value: SecretValue, options: CallOptions = {}): Promise<WriteOutcome> {
     const signal = options.signal
@@ -181,7 +181,11 @@ export class AwsSecretsManagerStore implements WritableSecretStore {
       try {
         const created = await this.#client.call<CreateSecretCommandOutput>(
           'CreateSecret',
-          { Name: key, SecretString: value.reveal(), ClientRequestToken: crypto.randomUUID() },
+          {
+            Name: key,
+            SecretString: value.reveal(),
+            ClientRequestToken: nodeCrypto().randomUUID(),
+          },
           {
             abortSignal: signal,
           },
@@ -197,7 +201,11 @@ export class AwsSecretsManagerStore implements WritableSecretStore {
     try {
       const put = await this.#client.call<PutSecretValueCommandOutput>(
         'PutSecretValue',
-        { SecretId: key, SecretString: value.reveal(), ClientRequestToken: crypto.randomUUID() },
+        {
+          SecretId: key,
+          SecretString: value.reveal(),
+          ClientRequestToken: nodeCrypto().randomUUID(),
+        },
         {
           abortSignal: signal,
         },
